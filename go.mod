@@ -1,0 +1,3 @@
+module github.com/toasttray/toasttray
+
+go 1.26.0
