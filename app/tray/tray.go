@@ -6,6 +6,11 @@ import (
 	"errors"
 
 	"github.com/toasttray/toasttray/app/cli"
+
+	_ "fyne.io/systray" // placeholder until the tray lands
+	_ "github.com/gen2brain/beeep"
+	_ "github.com/gorilla/websocket"
+	_ "github.com/zalando/go-keyring"
 )
 
 // Options configure Run.

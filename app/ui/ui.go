@@ -8,6 +8,9 @@ import (
 	"errors"
 
 	"github.com/toasttray/toasttray/app/cli"
+
+	_ "fyne.io/fyne/v2/app" // placeholder until the windows land
+	_ "fyne.io/fyne/v2/widget"
 )
 
 // Settings opens the settings window and returns when it closes.
