@@ -1,16 +1,36 @@
-// Package tray is the long-running tray process.
+// Package tray is the long-running tray process: a fyne.io/systray icon and
+// menu over app/service. It never starts Fyne's GL driver; the Settings and
+// History windows run as short-lived child processes of the same binary
+// (see app/ui), so the tray idles at a few MB and no periodic wake-ups.
+//
+// The menu is a pure function of the client's status, the pause and the
+// time (Render); the controller redraws only when one of those changes.
 package tray
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"fyne.io/systray"
 
 	"github.com/toasttray/toasttray/app/cli"
-
-	_ "fyne.io/systray" // placeholder until the tray lands
-	_ "github.com/gen2brain/beeep"
-	_ "github.com/gorilla/websocket"
-	_ "github.com/zalando/go-keyring"
+	"github.com/toasttray/toasttray/app/creds"
+	"github.com/toasttray/toasttray/app/history"
+	"github.com/toasttray/toasttray/app/instance"
+	"github.com/toasttray/toasttray/app/notify"
+	"github.com/toasttray/toasttray/app/service"
+	"github.com/toasttray/toasttray/app/settings"
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
 )
 
 // Options configure Run.
@@ -19,8 +39,291 @@ type Options struct {
 	Demo bool // run against the embedded demo server with in-memory settings
 }
 
+// windowGrace is how long a window process gets to exit after SIGTERM
+// when the tray quits, before it is killed.
+const windowGrace = 3 * time.Second
+
 // Run shows the tray icon and keeps the client connected until ctx ends or
 // the user quits.
 func Run(ctx context.Context, opts Options) error {
-	return errors.New("tray: not implemented yet")
+	log := opts.Env.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "tray")
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// One tray per user (and one demo): a second launch asks the first to
+	// show Settings and exits.
+	requests := make(chan Action, 1)
+	release, err := acquireInstance(opts.Env.AppID, opts.Demo, requests, log)
+	if errors.Is(err, instance.ErrAlreadyRunning) {
+		log.Info("ToastTray is already running; asked it to show Settings")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("tray: %w", err)
+	}
+	defer release()
+
+	// Where settings and history live; in demo mode a temporary folder,
+	// handed to the window processes through TOASTTRAY_CONFIG_DIR.
+	var (
+		configDir string
+		childEnv  []string
+		demo      *demoEnv
+	)
+	if opts.Demo {
+		var err error
+		demo, err = startDemo(ctx, log, clock.Real)
+		if err != nil {
+			return err
+		}
+		defer demo.Close()
+		configDir = demo.dir
+		childEnv = append(os.Environ(), "TOASTTRAY_CONFIG_DIR="+demo.dir)
+	} else {
+		var err error
+		if configDir, err = settings.ConfigDir(); err != nil {
+			return fmt.Errorf("tray: %w", err)
+		}
+	}
+
+	hist := history.Open(filepath.Join(configDir, history.FileName), history.Options{Logger: log})
+	defer func() {
+		if err := hist.Close(); err != nil {
+			log.Warn("saving notification history", "err", err)
+		}
+	}()
+
+	// The controller exists before the service so that the service's
+	// status callback has somewhere to go; it only stores and pokes.
+	var draw drawFunc
+	ctl := newController(clock.Real, log, nil, Target{}, draw.call, nil)
+	ctl.demo = opts.Demo
+
+	svc := service.New(service.Options{
+		Version:  opts.Env.Version,
+		Notifier: notify.NewBeeep(notify.BeeepOptions{AppName: "ToastTray", Logger: log}),
+		History:  hist,
+		Logger:   log,
+		OnStatus: ctl.SetStatus,
+	})
+	defer svc.Stop()
+
+	be := &backend{
+		svc:   svc,
+		store: settings.Store{Path: filepath.Join(configDir, settings.FileName)},
+		keys:  creds.Store{Service: opts.Env.AppID},
+		demo:  opts.Demo,
+		log:   log,
+	}
+	ctl.backend = be
+	ctl.target = be.ReloadSettings()
+	ctl.open = (&launcher{env: childEnv, demo: opts.Demo, log: log}).run
+
+	var initial []Window
+	if !ctl.target.Configured {
+		log.Info("first run: opening Settings")
+		initial = append(initial, WindowSettings)
+	}
+
+	bus, host, perr := probeTrayHost()
+	switch {
+	case perr != nil && !bus:
+		log.Warn("no tray: no D-Bus session bus; opening Settings instead", "err", perr)
+	case perr != nil:
+		log.Warn("could not tell whether a tray host is running", "err", perr)
+	case !host:
+		log.Warn("no tray host (" + watcherName + " is not on the session bus): " +
+			"the icon will appear if one starts; opening Settings meanwhile. " +
+			"Launch ToastTray again to reopen Settings.")
+	}
+	if (!bus || !host) && len(initial) == 0 {
+		initial = append(initial, WindowSettings)
+	}
+
+	actions := make(chan Action)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	fwdCtx, stopFwd := context.WithCancel(ctx)
+	defer stopFwd()
+
+	if bus {
+		st, end := startSysTray(log)
+		defer end()
+		draw.set(st.draw)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.forward(fwdCtx, actions)
+		}()
+	} else {
+		draw.set(func(m Menu) { log.Info("status", "line", m.Status, "detail", m.Detail) })
+	}
+	// Requests from second launches become clicks on the menu.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			var a Action
+			select {
+			case <-fwdCtx.Done():
+				return
+			case a = <-requests:
+			}
+			select {
+			case actions <- a:
+			case <-fwdCtx.Done():
+				return
+			}
+		}
+	}()
+
+	log.Info("ToastTray running", "demo", opts.Demo, "tray_host", host)
+	err = ctl.run(ctx, actions, initial)
+	stopFwd()
+	if errors.Is(err, errQuit) {
+		log.Info("quit from the tray menu")
+		return nil
+	}
+	if ctx.Err() != nil {
+		log.Info("shutting down", "reason", context.Cause(ctx))
+	}
+	return err
+}
+
+// drawFunc lets the controller be built before the tray exists.
+type drawFunc struct {
+	mu sync.Mutex
+	f  func(Menu)
+}
+
+func (d *drawFunc) set(f func(Menu)) { d.mu.Lock(); d.f = f; d.mu.Unlock() }
+func (d *drawFunc) call(m Menu) {
+	d.mu.Lock()
+	f := d.f
+	d.mu.Unlock()
+	if f != nil {
+		f(m)
+	}
+}
+
+// startSysTray exports the StatusNotifierItem and builds the menu; end
+// removes it. The menu is built before the first draw, and start has
+// exported the D-Bus properties by then, so no icon change is lost.
+func startSysTray(log *slog.Logger) (*sysTray, func()) {
+	ready := make(chan *sysTray, 1)
+	start, end := systray.RunWithExternalLoop(func() { ready <- buildSysTray() }, nil)
+	start()
+	st := <-ready
+	log.Debug("tray icon exported")
+	return st, end
+}
+
+// backend adapts app/service to the controller, and reloads settings and
+// credentials when the settings window closes.
+type backend struct {
+	svc   *service.Service
+	store settings.Store
+	keys  creds.Store
+	demo  bool
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	current settings.Settings
+	creds   wsclient.Credentials
+	running bool
+}
+
+func (b *backend) Reconnect() {
+	b.mu.Lock()
+	running := b.running
+	b.mu.Unlock()
+	if running && b.svc.Err() == nil {
+		b.svc.Reconnect()
+		return
+	}
+	// The client gave up (signed out, bad settings) or never started:
+	// start again from what is saved.
+	b.reload(true)
+}
+
+func (b *backend) Pause(until time.Time) { b.svc.Pause(until) }
+
+func (b *backend) ReloadSettings() Target { return b.reload(false) }
+
+// reload reads settings and credentials and restarts the client when they
+// changed (or force). It runs keyring calls, so never on a UI thread.
+func (b *backend) reload(force bool) Target {
+	s, exists, err := b.store.Load()
+	if err != nil {
+		b.log.Warn("reading settings", "err", err)
+	}
+	var c wsclient.Credentials
+	if s.SiteURL != "" {
+		if b.demo {
+			c = wsclient.Credentials{Username: s.Username, Password: demoPassword}
+		} else if c, err = b.keys.Load(s.SiteURL, s.Username); err != nil && !errors.Is(err, creds.ErrNotFound) {
+			b.log.Warn("reading credentials", "err", err) // the error names the account, never a secret
+		}
+	}
+	configured := exists && s.Configured()
+	t := Target{Site: siteHost(s.SiteURL), Channel: s.Channel, Configured: configured}
+
+	b.mu.Lock()
+	changed := force || !b.running || s != b.current || c != b.creds
+	b.current, b.creds = s, c
+	b.mu.Unlock()
+	if !configured || !changed {
+		return t
+	}
+	if err := b.svc.Restart(s, c); err != nil {
+		b.log.Warn("starting the connection", "err", err)
+	}
+	b.mu.Lock()
+	b.running = true
+	b.mu.Unlock()
+	return t
+}
+
+// launcher runs a window process: this binary with the window's command.
+type launcher struct {
+	env  []string // nil: inherit
+	demo bool
+	log  *slog.Logger
+}
+
+func (l *launcher) run(ctx context.Context, w Window) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("opening %s window: %w", w, err)
+	}
+	args := []string{string(w)}
+	if l.demo {
+		args = append(args, "-demo")
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = l.env
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// On quit, ask the window to close; kill it only if it does not.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = windowGrace
+	l.log.Info("opening window", "window", w)
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s window: %w", w, err)
+	}
+	l.log.Info("window closed", "window", w, "open_for", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// siteHost is the host[:port] of a site URL, for the status line.
+func siteHost(site string) string {
+	u, err := url.Parse(site)
+	if err != nil || u.Host == "" {
+		return site
+	}
+	return u.Host
 }

@@ -1,24 +1,190 @@
 // Package ui holds ToastTray's Fyne windows. Each runs in a short-lived
 // child process so the long-running tray process never starts Fyne's GL
 // driver.
+//
+// The windows' contents are built by NewSettingsForm and NewHistoryView from
+// their dependencies, so tests drive them with Fyne's test driver; Settings
+// and History only wire the real dependencies and run the app.
 package ui
 
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
 
 	"github.com/toasttray/toasttray/app/cli"
-
-	_ "fyne.io/fyne/v2/app" // placeholder until the windows land
-	_ "fyne.io/fyne/v2/widget"
+	"github.com/toasttray/toasttray/app/creds"
+	"github.com/toasttray/toasttray/app/history"
+	"github.com/toasttray/toasttray/app/settings"
+	"github.com/toasttray/toasttray/assets"
+	"github.com/toasttray/toasttray/wsclient"
 )
 
-// Settings opens the settings window and returns when it closes.
+// DemoFlag is the flag the tray passes to a window process in demo mode:
+// settings come from TOASTTRAY_CONFIG_DIR (a temporary folder the tray
+// set up) and credentials are never read from or written to the keyring.
+const DemoFlag = "demo"
+
+// DemoPassword is the password of the demo server's "demo" user, which the
+// demo-mode settings window uses instead of the keyring.
+const DemoPassword = "demo"
+
+type windowFlags struct {
+	demo bool
+}
+
+func parseFlags(name string, args []string, env cli.Env) (windowFlags, error) {
+	var wf windowFlags
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.BoolVar(&wf.demo, DemoFlag, false, "demo mode: temporary settings, no keyring")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return wf, err
+		}
+		return wf, fmt.Errorf("%s: %w", name, cli.ErrUsage)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "%s: unexpected arguments %q\n", name, fs.Args())
+		return wf, fmt.Errorf("%s: %w", name, cli.ErrUsage)
+	}
+	return wf, nil
+}
+
+// Settings opens the settings window and returns when it closes (or ctx
+// ends: the tray cancels its window processes when it quits).
 func Settings(ctx context.Context, args []string, env cli.Env) error {
-	return errors.New("settings: not implemented yet")
+	wf, err := parseFlags("settings", args, env)
+	if err != nil {
+		return err
+	}
+	if err := checkDisplay(); err != nil {
+		return fmt.Errorf("settings window: %w", err)
+	}
+	store, err := settings.DefaultStore()
+	if err != nil {
+		return fmt.Errorf("settings window: %w", err)
+	}
+	log := logger(env)
+	a := newApp(env)
+	w := a.NewWindow("ToastTray Settings")
+
+	deps := SettingsDeps{
+		Version: env.Version,
+		Load:    store.Load,
+		Check: func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error {
+			return wsclient.Check(ctx, cfg, c, wsclient.Options{Logger: log}, report)
+		},
+		OnSaved: w.Close,
+	}
+	if wf.demo {
+		deps.Note = "Demo mode: these settings point at the built-in demo server (user demo, password demo). " +
+			"Changes last until the demo ends; your saved settings and the keyring are not touched."
+		deps.LoadCreds = func(_, user string) (wsclient.Credentials, error) {
+			return wsclient.Credentials{Username: user, Password: DemoPassword}, nil
+		}
+		deps.Save = func(s settings.Settings, _ wsclient.Credentials) error { return store.Save(s) }
+		deps.Forget = func(string, string) error { return nil }
+	} else {
+		ks := creds.Store{Service: env.AppID}
+		deps.LoadCreds = ks.Load
+		deps.Save = func(s settings.Settings, c wsclient.Credentials) error { return ks.SaveAll(store, s, c) }
+		deps.Forget = ks.Delete
+		deps.SetAutostart = autostartSetter(env.AppID)
+	}
+	f := NewSettingsForm(deps)
+	defer f.Close()
+	w.SetContent(f.Content())
+	w.Resize(fyne.NewSize(640, 760))
+	return runWindow(ctx, a, w, log)
 }
 
 // History opens the notification history window and returns when it closes.
 func History(ctx context.Context, args []string, env cli.Env) error {
-	return errors.New("history: not implemented yet")
+	if _, err := parseFlags("history", args, env); err != nil {
+		return err
+	}
+	if err := checkDisplay(); err != nil {
+		return fmt.Errorf("history window: %w", err)
+	}
+	path, err := history.DefaultPath()
+	if err != nil {
+		return fmt.Errorf("history window: %w", err)
+	}
+	log := logger(env)
+	store := history.Open(path, history.Options{Logger: log})
+	a := newApp(env)
+	w := a.NewWindow("ToastTray — Notification history")
+	v := NewHistoryView(HistoryDeps{
+		List:  store.List,
+		Clear: store.Clear,
+		Open: func(u string) error {
+			pu, err := parseHTTPURL(u)
+			if err != nil {
+				return err
+			}
+			return a.OpenURL(pu)
+		},
+	})
+	defer v.Close()
+	w.SetContent(v.Content())
+	w.Resize(fyne.NewSize(720, 520))
+	return runWindow(ctx, a, w, log)
+}
+
+func logger(env cli.Env) *slog.Logger {
+	if env.Logger != nil {
+		return env.Logger
+	}
+	return slog.Default()
+}
+
+// errNoDisplay: Fyne's driver would panic without a display server.
+var errNoDisplay = errors.New("no graphical display: neither DISPLAY nor WAYLAND_DISPLAY is set")
+
+func checkDisplay() error {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return errNoDisplay
+		}
+	}
+	return nil
+}
+
+func newApp(env cli.Env) fyne.App {
+	id := env.AppID
+	if id == "" {
+		id = "org.toasttray.ToastTray"
+	}
+	a := app.NewWithID(id)
+	a.SetIcon(fyne.NewStaticResource("toasttray.png", assets.AppIcon))
+	return a
+}
+
+// runWindow shows w until it is closed or ctx ends. The goroutine that
+// watches ctx ends when Run returns.
+func runWindow(ctx context.Context, a fyne.App, w fyne.Window, log *slog.Logger) error {
+	w.SetMaster()
+	w.CenterOnScreen()
+	w.Show()
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			log.Info("closing window", "reason", context.Cause(ctx))
+			fyne.Do(a.Quit)
+		case <-done:
+		}
+	}()
+	a.Run()
+	close(done)
+	return nil
 }

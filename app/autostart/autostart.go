@@ -1,0 +1,166 @@
+// Package autostart turns "start at login" on and off, per user and
+// without admin rights: an XDG autostart .desktop file on Linux and the
+// BSDs, a value under the per-user Run key on Windows, a LaunchAgent on
+// macOS.
+//
+// The entry starts the tray process with no command, which runs hidden in
+// the tray (it opens Settings only on a first run).
+package autostart
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// App describes what to start at login.
+type App struct {
+	ID   string   // reverse-DNS app ID: file and registry value names
+	Name string   // shown by the desktop's startup-apps settings
+	Exec string   // absolute path of the binary; default os.Executable()
+	Args []string // extra arguments; none starts the tray process
+}
+
+// Enable makes the app start at login, replacing an older entry (for
+// example one pointing at a moved binary).
+func (a App) Enable() error {
+	a, err := a.resolved()
+	if err != nil {
+		return fmt.Errorf("enabling start at login: %w", err)
+	}
+	if err := enable(a); err != nil {
+		return fmt.Errorf("enabling start at login: %w", err)
+	}
+	return nil
+}
+
+// Disable removes the entry; none there is not an error.
+func (a App) Disable() error {
+	if err := disable(a); err != nil {
+		return fmt.Errorf("disabling start at login: %w", err)
+	}
+	return nil
+}
+
+// Enabled reports whether an entry exists.
+func (a App) Enabled() (bool, error) {
+	ok, err := enabled(a)
+	if err != nil {
+		return false, fmt.Errorf("checking start at login: %w", err)
+	}
+	return ok, nil
+}
+
+// Set enables or disables, for a checkbox.
+func (a App) Set(on bool) error {
+	if on {
+		return a.Enable()
+	}
+	return a.Disable()
+}
+
+func (a App) resolved() (App, error) {
+	if a.ID == "" || strings.ContainsAny(a.ID, `/\`) {
+		return a, fmt.Errorf("invalid app ID %q", a.ID)
+	}
+	if a.Name == "" {
+		a.Name = a.ID
+	}
+	if a.Exec == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return a, fmt.Errorf("finding this program's path: %w", err)
+		}
+		a.Exec = exe
+	}
+	return a, nil
+}
+
+// desktopEntry is the XDG autostart file's content. Exec quoting follows
+// the Desktop Entry spec: each argument in double quotes with ", `, $ and
+// \ escaped, and % doubled (field codes).
+func desktopEntry(a App) string {
+	var b strings.Builder
+	b.WriteString("[Desktop Entry]\n")
+	b.WriteString("Type=Application\n")
+	b.WriteString("Name=" + oneLine(a.Name) + "\n")
+	b.WriteString("Comment=Desktop notifications from your site\n")
+	b.WriteString("Exec=" + execLine(append([]string{a.Exec}, a.Args...)) + "\n")
+	b.WriteString("Icon=" + oneLine(a.ID) + "\n")
+	b.WriteString("Terminal=false\n")
+	b.WriteString("X-GNOME-Autostart-enabled=true\n")
+	return b.String()
+}
+
+func execLine(args []string) string {
+	q := make([]string, len(args))
+	for i, s := range args {
+		var b strings.Builder
+		b.WriteByte('"')
+		for _, r := range s {
+			switch r {
+			case '"', '`', '$':
+				// The spec escapes these with a backslash, and the string
+				// value escapes that backslash again.
+				b.WriteString(`\\`)
+				b.WriteRune(r)
+			case '\\':
+				b.WriteString(`\\\\`) // four: both rules apply
+			case '%':
+				b.WriteString("%%")
+			case '\n', '\r':
+				b.WriteByte(' ')
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteByte('"')
+		q[i] = b.String()
+	}
+	return strings.Join(q, " ")
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// launchAgent is the macOS LaunchAgent plist.
+func launchAgent(a App) string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>Label</key>
+	<string>` + xmlEscape(a.ID) + `</string>
+	<key>ProgramArguments</key>
+	<array>
+`)
+	for _, s := range append([]string{a.Exec}, a.Args...) {
+		b.WriteString("\t\t<string>" + xmlEscape(s) + "</string>\n")
+	}
+	b.WriteString(`	</array>
+	<key>RunAtLoad</key>
+	<true/>
+	<key>ProcessType</key>
+	<string>Interactive</string>
+</dict>
+</plist>
+`)
+	return b.String()
+}
+
+func xmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(s)
+}
+
+// windowsCommand is the Run value: the quoted path and arguments, as
+// CreateProcess parses them.
+func windowsCommand(a App) string {
+	parts := []string{`"` + a.Exec + `"`}
+	for _, s := range a.Args {
+		if s == "" || strings.ContainsAny(s, " \t\"") {
+			s = `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,30 @@
+//go:build darwin
+
+package autostart
+
+// The LaunchAgent is loaded by launchd at the next login; it is not
+// loaded now, since the app is already running.
+
+func enable(a App) error {
+	p, err := launchAgentPath(a)
+	if err != nil {
+		return err
+	}
+	return writeFile(p, launchAgent(a))
+}
+
+func disable(a App) error {
+	p, err := launchAgentPath(a)
+	if err != nil {
+		return err
+	}
+	return removeFile(p)
+}
+
+func enabled(a App) (bool, error) {
+	p, err := launchAgentPath(a)
+	if err != nil {
+		return false, err
+	}
+	return fileExists(p)
+}

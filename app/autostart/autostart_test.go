@@ -1,0 +1,95 @@
+package autostart
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+var app = App{ID: "org.toasttray.ToastTray", Name: "ToastTray", Exec: "/opt/Toast Tray/toasttray"}
+
+func TestXDGEnableDisable(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		t.Skip("XDG only")
+	}
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	path := filepath.Join(dir, "autostart", "org.toasttray.ToastTray.desktop")
+	if on, err := app.Enabled(); err != nil || on {
+		t.Fatalf("fresh: %v %v", on, err)
+	}
+	if err := app.Enable(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[Desktop Entry]\n", "Type=Application\n", "Name=ToastTray\n", `Exec="/opt/Toast Tray/toasttray"` + "\n", "Terminal=false\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("missing %q in\n%s", want, data)
+		}
+	}
+	if on, err := app.Enabled(); err != nil || !on {
+		t.Fatalf("after Enable: %v %v", on, err)
+	}
+	if err := app.Set(false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("file still there: %v", err)
+	}
+	if err := app.Disable(); err != nil {
+		t.Fatalf("second Disable: %v", err)
+	}
+	if on, _ := app.Enabled(); on {
+		t.Fatal("still enabled")
+	}
+}
+
+func TestDefaultsToThisExecutable(t *testing.T) {
+	a, err := App{ID: "x.y"}.resolved()
+	exe, _ := os.Executable()
+	if err != nil || a.Exec != exe || a.Name != "x.y" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	if _, err := (App{ID: "../evil"}).resolved(); err == nil {
+		t.Fatal("path in ID accepted")
+	}
+}
+
+func TestExecLineQuoting(t *testing.T) {
+	got := execLine([]string{`/a b/t"x`, "100%", "$HOME", `c:\d`})
+	want := `"/a b/t\\"x" "100%%" "\\$HOME" "c:\\\\d"`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestLaunchAgentIsValidPlist(t *testing.T) {
+	a := app
+	a.Args = []string{"a<b&c"}
+	var doc struct {
+		Dict struct {
+			Keys    []string `xml:"key"`
+			Strings []string `xml:"string"`
+			Array   []string `xml:"array>string"`
+		} `xml:"dict"`
+	}
+	if err := xml.Unmarshal([]byte(launchAgent(a)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Dict.Strings[0] != a.ID || len(doc.Dict.Array) != 2 || doc.Dict.Array[1] != "a<b&c" || doc.Dict.Array[0] != a.Exec {
+		t.Fatalf("%+v", doc)
+	}
+}
+
+func TestWindowsCommand(t *testing.T) {
+	a := App{Exec: `C:\Program Files\ToastTray\toasttray.exe`, Args: []string{"-x", "a b"}}
+	if got := windowsCommand(a); got != `"C:\Program Files\ToastTray\toasttray.exe" -x "a b"` {
+		t.Fatal(got)
+	}
+}

@@ -1,0 +1,58 @@
+package autostart
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/toasttray/toasttray/app/settings/atomicfile"
+)
+
+// writeFile and removeFile back the file-based platforms (XDG, macOS).
+func writeFile(path, content string) error {
+	return atomicfile.Write(path, []byte(content), 0o644)
+}
+
+func removeFile(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func fileExists(path string) (bool, error) {
+	_, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// xdgAutostartDir is $XDG_CONFIG_HOME/autostart, else ~/.config/autostart.
+func xdgAutostartDir() (string, error) {
+	if d := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "autostart"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, ".config", "autostart"), nil
+}
+
+func desktopPath(a App) (string, error) {
+	d, err := xdgAutostartDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, a.ID+".desktop"), nil
+}
+
+func launchAgentPath(a App) (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, "Library", "LaunchAgents", a.ID+".plist"), nil
+}

@@ -1,0 +1,293 @@
+// Package history keeps the last toasts so the history window can show
+// what popped up (or was filtered) while the user was away.
+//
+// The file is the source of truth, because two processes use it: the tray
+// process adds entries, and the short-lived history window lists and clears
+// them. Add only queues in memory; a debounced flush merges the queue into
+// the file, so a flood of toasts costs one write per Debounce, not one per
+// toast, and a Clear from the window is not undone by the tray's next write.
+package history
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/toasttray/toasttray/app/settings"
+	"github.com/toasttray/toasttray/app/settings/atomicfile"
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
+)
+
+// Limits. MaxEntries is what the window shows; the text limits keep the
+// file small however large the server's strings are.
+const (
+	MaxEntries    = 200
+	MaxTitleLen   = 256  // bytes
+	MaxMessageLen = 4096 // bytes
+	MaxURLLen     = 2048 // bytes
+)
+
+// DefaultDebounce is how long Add waits before writing, collecting the rest
+// of a burst into the same write.
+const DefaultDebounce = 2 * time.Second
+
+// FileName is the history file's name inside settings.ConfigDir().
+const FileName = "history.json"
+
+// Entry is one recorded toast.
+type Entry struct {
+	Time    time.Time      `json:"time"`
+	Level   wsclient.Level `json:"level"`
+	Title   string         `json:"title,omitempty"`
+	Message string         `json:"message"`
+	URL     string         `json:"url,omitempty"`
+}
+
+// FromToast records t as received at at, with its strings cut to the limits.
+func FromToast(t wsclient.Toast, at time.Time) Entry {
+	return Entry{Time: at, Level: t.Level, Title: t.Title, Message: t.Message, URL: t.URL}.bounded()
+}
+
+// bounded cuts the strings to the limits, on rune boundaries.
+func (e Entry) bounded() Entry {
+	e.Title = truncate(e.Title, MaxTitleLen)
+	e.Message = truncate(e.Message, MaxMessageLen)
+	if len(e.URL) > MaxURLLen {
+		e.URL = "" // a cut URL points somewhere else: drop it
+	}
+	return e
+}
+
+// OpenURL returns the entry's URL if it is an absolute http(s) URL, the
+// only kind the window offers to open: a server must not be able to make a
+// click run file:// or custom-scheme handlers.
+func (e Entry) OpenURL() (string, bool) {
+	u, err := url.Parse(e.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	return u.String(), true
+}
+
+// truncate cuts s to at most n bytes without splitting a rune.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// DefaultPath is settings.ConfigDir()/history.json (so TOASTTRAY_CONFIG_DIR
+// moves it too).
+func DefaultPath() (string, error) {
+	d, err := settings.ConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, FileName), nil
+}
+
+// Options tune a Store; the zero value is fine.
+type Options struct {
+	Clock    clock.Clock   // default clock.Real
+	Logger   *slog.Logger  // default slog.Default()
+	Debounce time.Duration // default DefaultDebounce
+	Max      int           // default MaxEntries
+}
+
+// Store is the history at one path. It is safe for concurrent use. Call
+// Close (or Flush) before exit, or the last Debounce of entries is lost.
+type Store struct {
+	path string
+	opts Options
+
+	io sync.Mutex // serialises file read-merge-write, List and Clear
+
+	mu        sync.Mutex
+	pending   []Entry // oldest first; not yet in the file
+	scheduled bool    // a flush goroutine is waiting
+	closed    bool
+	stop      chan struct{} // closed by Close: flush goroutines finish now
+	wg        sync.WaitGroup
+}
+
+// Open returns the store at path. It does no I/O; a missing file is an
+// empty history.
+func Open(path string, opts Options) *Store {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = DefaultDebounce
+	}
+	if opts.Max <= 0 {
+		opts.Max = MaxEntries
+	}
+	return &Store{path: path, opts: opts, stop: make(chan struct{})}
+}
+
+// Path is the file the store reads and writes.
+func (s *Store) Path() string { return s.path }
+
+// Add records e (strings cut to the limits). It never blocks on I/O: the
+// write happens Debounce later, on a goroutine that ends after it.
+// After Close, Add does nothing.
+func (s *Store) Add(e Entry) {
+	e = e.bounded()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.pending = append(s.pending, e)
+	if len(s.pending) >= 2*s.opts.Max { // keep memory bounded in a flood
+		s.pending = append([]Entry(nil), s.pending[len(s.pending)-s.opts.Max:]...)
+	}
+	if !s.scheduled {
+		s.scheduled = true
+		t := s.opts.Clock.NewTimer(s.opts.Debounce)
+		s.wg.Add(1)
+		go s.flushAfter(t)
+	}
+}
+
+// flushAfter writes when the debounce timer fires or Close is called.
+func (s *Store) flushAfter(t clock.Timer) {
+	defer s.wg.Done()
+	select {
+	case <-t.C():
+	case <-s.stop:
+		t.Stop()
+	}
+	s.mu.Lock()
+	s.scheduled = false
+	s.mu.Unlock()
+	if err := s.Flush(); err != nil {
+		s.opts.Logger.Warn("writing notification history", "err", err)
+	}
+}
+
+// List returns the recorded entries, newest first, at most Max.
+func (s *Store) List() ([]Entry, error) {
+	s.io.Lock()
+	defer s.io.Unlock()
+	file, err := s.read()
+	s.mu.Lock()
+	out := merge(s.pending, file, s.opts.Max)
+	s.mu.Unlock()
+	return out, err
+}
+
+// Flush writes queued entries to the file now.
+func (s *Store) Flush() error {
+	s.io.Lock()
+	defer s.io.Unlock()
+	s.mu.Lock()
+	taken := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if len(taken) == 0 {
+		return nil
+	}
+	file, err := s.read()
+	if err != nil {
+		// A damaged file is replaced rather than blocking history forever.
+		s.opts.Logger.Warn("notification history file unreadable; starting a new one", "path", s.path, "err", err)
+	}
+	if err := s.write(merge(taken, file, s.opts.Max)); err != nil {
+		s.mu.Lock()
+		s.pending = append(taken, s.pending...) // retry with the next flush
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Clear empties the history, in memory and on disk.
+func (s *Store) Clear() error {
+	s.io.Lock()
+	defer s.io.Unlock()
+	s.mu.Lock()
+	s.pending = nil
+	s.mu.Unlock()
+	return s.write(nil)
+}
+
+// Close flushes and stops the pending flush goroutine. Later Adds are
+// dropped. Close is idempotent.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return s.Flush()
+}
+
+// file is the on-disk format; the version lets a later format migrate.
+type file struct {
+	Version int     `json:"version"`
+	Entries []Entry `json:"entries"` // newest first
+}
+
+func (s *Store) read() ([]Entry, error) {
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading notification history: %w", err)
+	}
+	var f file
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("reading notification history %s: %w", s.path, err)
+	}
+	return f.Entries, nil
+}
+
+func (s *Store) write(entries []Entry) error {
+	if entries == nil {
+		entries = []Entry{}
+	}
+	data, err := json.Marshal(file{Version: 1, Entries: entries})
+	if err != nil {
+		return fmt.Errorf("writing notification history: %w", err)
+	}
+	if err := atomicfile.Write(s.path, data, 0o600); err != nil {
+		return fmt.Errorf("writing notification history: %w", err)
+	}
+	return nil
+}
+
+// merge returns pending (oldest first) reversed, then file (newest first),
+// cut to max.
+func merge(pending, file []Entry, max int) []Entry {
+	out := make([]Entry, 0, min(max, len(pending)+len(file)))
+	for i := len(pending) - 1; i >= 0 && len(out) < max; i-- {
+		out = append(out, pending[i])
+	}
+	for _, e := range file {
+		if len(out) >= max {
+			break
+		}
+		out = append(out, e)
+	}
+	return out
+}

@@ -1,0 +1,201 @@
+package history
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
+)
+
+var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+func entry(i int) Entry {
+	return Entry{Time: t0.Add(time.Duration(i) * time.Second), Level: "info", Title: fmt.Sprint("t", i), Message: fmt.Sprint("m", i)}
+}
+
+func newStore(t *testing.T, clk clock.Clock) (*Store, string) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "history.json")
+	s := Open(p, Options{Clock: clk, Debounce: 2 * time.Second})
+	t.Cleanup(func() { s.Close() })
+	return s, p
+}
+
+func titles(es []Entry) string {
+	var b []string
+	for _, e := range es {
+		b = append(b, e.Title)
+	}
+	return strings.Join(b, ",")
+}
+
+func TestAddListNewestFirst(t *testing.T) {
+	s, _ := newStore(t, clock.NewFake(t0))
+	for i := range 3 {
+		s.Add(entry(i))
+	}
+	got, err := s.List()
+	if err != nil || titles(got) != "t2,t1,t0" {
+		t.Fatalf("List = %s, %v", titles(got), err)
+	}
+}
+
+// Writes are debounced: no file until the timer fires, then one file with
+// everything; a second process (a new Store) sees it.
+func TestDebouncedWriteAndPersistence(t *testing.T) {
+	clk := clock.NewFake(t0)
+	s, p := newStore(t, clk)
+	for i := range 50 {
+		s.Add(entry(i))
+	}
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Fatalf("file written before the debounce: %v", err)
+	}
+	if d := clk.Deadlines(); len(d) != 1 || d[0] != 2*time.Second {
+		t.Fatalf("want one 2s debounce timer for 50 adds, got %v", d)
+	}
+	clk.Advance(2 * time.Second)
+	s.wg.Wait() // the flush goroutine has ended
+	other := Open(p, Options{})
+	got, err := other.List()
+	if err != nil || len(got) != 50 || got[0].Title != "t49" {
+		t.Fatalf("reopened: %d entries, %v", len(got), err)
+	}
+	if clk.Waiters() != 0 {
+		t.Fatal("timer left behind after flush")
+	}
+}
+
+func TestCapAt200(t *testing.T) {
+	s, p := newStore(t, clock.NewFake(t0))
+	for i := range 150 {
+		s.Add(entry(i))
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 150; i < 1000; i++ {
+		s.Add(entry(i))
+	}
+	if n := len(s.pending); n > 2*MaxEntries {
+		t.Fatalf("pending grew to %d", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := Open(p, Options{}).List()
+	if len(got) != 200 || got[0].Title != "t999" || got[199].Title != "t800" {
+		t.Fatalf("got %d, first %s, last %s", len(got), got[0].Title, got[len(got)-1].Title)
+	}
+}
+
+// A Clear from another process (the history window) is not undone by the
+// tray's next flush.
+func TestClearFromOtherProcess(t *testing.T) {
+	tray, p := newStore(t, clock.NewFake(t0))
+	tray.Add(entry(1))
+	tray.Flush()
+	window := Open(p, Options{})
+	if err := window.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	tray.Add(entry(2))
+	tray.Flush()
+	got, _ := window.List()
+	if titles(got) != "t2" {
+		t.Fatalf("after clear + new toast: %s", titles(got))
+	}
+}
+
+func TestCloseFlushesAndStopsAdds(t *testing.T) {
+	clk := clock.NewFake(t0)
+	s, p := newStore(t, clk)
+	s.Add(entry(1))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Add(entry(2))
+	s.Close()
+	got, _ := Open(p, Options{}).List()
+	if titles(got) != "t1" {
+		t.Fatalf("got %s", titles(got))
+	}
+	if clk.Waiters() != 0 {
+		t.Fatal("timer left after Close")
+	}
+}
+
+func TestFailedFlushKeepsEntries(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	os.WriteFile(blocker, nil, 0o600)
+	s := Open(filepath.Join(blocker, "history.json"), Options{Clock: clock.NewFake(t0)}) // parent is a file
+	s.Add(entry(1))
+	if err := s.Flush(); err == nil {
+		t.Fatal("flush into a file's child succeeded")
+	}
+	got, _ := s.List()
+	if titles(got) != "t1" {
+		t.Fatalf("entry lost after failed flush: %s", titles(got))
+	}
+}
+
+func TestDamagedFileIsReplaced(t *testing.T) {
+	s, p := newStore(t, clock.NewFake(t0))
+	os.WriteFile(p, []byte("{not json"), 0o600)
+	if _, err := s.List(); err == nil {
+		t.Fatal("damaged file not reported")
+	}
+	s.Add(entry(1))
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List()
+	if err != nil || titles(got) != "t1" {
+		t.Fatalf("%s %v", titles(got), err)
+	}
+}
+
+func TestBoundsAndURL(t *testing.T) {
+	e := FromToast(wsclient.Toast{Level: "error", Title: strings.Repeat("é", 300), Message: strings.Repeat("x", 10000), URL: "https://x.example/" + strings.Repeat("a", 3000)}, t0)
+	if len(e.Title) > MaxTitleLen || !strings.HasPrefix(strings.Repeat("é", 300), e.Title) || len(e.Message) != MaxMessageLen || e.URL != "" {
+		t.Fatalf("bounds: %d %d %q", len(e.Title), len(e.Message), e.URL)
+	}
+	for u, ok := range map[string]bool{
+		"https://x.example/a": true, "http://x.example": true,
+		"file:///etc/passwd": false, "javascript:alert(1)": false, "ms-settings:": false, "": false, "https:///nohost": false,
+	} {
+		if _, got := (Entry{URL: u}).OpenURL(); got != ok {
+			t.Errorf("OpenURL(%q) = %v", u, got)
+		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	s, _ := newStore(t, clock.NewFake(t0))
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				s.Add(entry(g*1000 + i))
+				if i%25 == 0 {
+					s.List()
+					s.Flush()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got, _ := s.List()
+	if len(got) != 200 {
+		t.Fatalf("got %d", len(got))
+	}
+}

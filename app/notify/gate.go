@@ -1,0 +1,335 @@
+package notify
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
+)
+
+// Gate defaults. A burst shows DefaultBurst popups per DefaultWindow; the
+// rest become one "N more notifications" popup when the window ends.
+const (
+	DefaultBurst  = 3
+	DefaultWindow = 10 * time.Second
+	DefaultQueue  = 16
+)
+
+// GateOptions configure a Gate; zero values take the defaults.
+type GateOptions struct {
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	MinLevel wsclient.Level // below this rank nothing pops up; "" = everything
+	Burst    int            // popups per window
+	Window   time.Duration
+	// Queue bounds the popups waiting for a slow Notifier; beyond it they
+	// are counted into the next summary instead.
+	Queue int
+	// OnPause is called when the pause changes, including when it runs
+	// out (with the zero time). It runs on Pause's caller or, when a pause
+	// runs out, on the Gate's goroutine, and must not block.
+	OnPause func(until time.Time)
+}
+
+// GateStats counts what the Gate did with each submission.
+type GateStats struct {
+	Submitted int // everything Submit was given
+	Filtered  int // below the minimum level
+	Paused    int // dropped during a pause
+	Coalesced int // folded into a summary popup
+	Shown     int // passed to the Notifier, summaries included
+	Failed    int // the Notifier returned an error
+}
+
+// Gate sits between toasts and a Notifier and decides what pops up. Submit
+// never blocks; popups are shown one at a time by the Gate's own goroutine,
+// which Close ends. It only filters popups: record history before it.
+type Gate struct {
+	n    Notifier
+	opts GateOptions
+
+	mu          sync.Mutex
+	closed      bool
+	minLevel    wsclient.Level
+	pausedUntil time.Time
+	// Current burst window.
+	windowEnd time.Time
+	shown     int
+	// Coalesced in this window, for the summary.
+	more     int
+	byLevel  map[wsclient.Level]int
+	topLevel wsclient.Level
+	urgent   bool
+	sound    bool
+	// Popups waiting for the worker, oldest first; at most opts.Queue.
+	queue []Notification
+	stats GateStats
+
+	wake chan struct{} // buffer of one: "look at the state again"
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// NewGate starts a Gate in front of n.
+func NewGate(n Notifier, opts GateOptions) *Gate {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Burst <= 0 {
+		opts.Burst = DefaultBurst
+	}
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = DefaultQueue
+	}
+	g := &Gate{
+		n: n, opts: opts, minLevel: opts.MinLevel,
+		byLevel: map[wsclient.Level]int{},
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	g.wg.Add(1)
+	go g.run()
+	return g
+}
+
+// Submit offers a notification. It decides at once (filter, pause, burst)
+// and returns without waiting for the Notifier.
+func (g *Gate) Submit(n Notification) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stats.Submitted++
+	if g.closed {
+		return
+	}
+	if g.minLevel != "" && n.Level.Rank() < g.minLevel.Rank() {
+		g.stats.Filtered++
+		return
+	}
+	now := g.opts.Clock.Now()
+	if now.Before(g.pausedUntil) {
+		g.stats.Paused++
+		return
+	}
+	if !now.Before(g.windowEnd) {
+		g.closeWindowLocked(now)
+	}
+	if g.shown < g.opts.Burst && len(g.queue) < g.opts.Queue {
+		g.shown++
+		// Bounded here, not for coalesced ones: a flood allocates nothing.
+		n.Title = Bound(n.Title, MaxTitleLen)
+		n.Body = Bound(n.Body, MaxBodyLen)
+		g.queue = append(g.queue, n)
+	} else {
+		g.coalesceLocked(n)
+	}
+	g.signal()
+}
+
+// coalesceLocked folds n into the window's summary.
+func (g *Gate) coalesceLocked(n Notification) {
+	g.stats.Coalesced++
+	g.more++
+	g.byLevel[n.Level]++
+	if g.topLevel == "" || n.Level.Rank() > g.topLevel.Rank() {
+		g.topLevel = n.Level
+	}
+	g.urgent = g.urgent || n.Urgent
+	g.sound = g.sound || n.Sound
+}
+
+// closeWindowLocked ends the current window at now: it queues the summary
+// of what was coalesced, which counts as the first popup of the next
+// window so a steady flood stays at Burst popups per Window.
+func (g *Gate) closeWindowLocked(now time.Time) {
+	g.windowEnd = now.Add(g.opts.Window)
+	g.shown = 0
+	if g.more == 0 {
+		return
+	}
+	g.queue = append(g.queue, summary(g.more, g.byLevel, g.topLevel, g.urgent, g.sound))
+	g.shown = 1
+	g.more, g.topLevel, g.urgent, g.sound = 0, "", false, false
+	clear(g.byLevel)
+}
+
+// SetMinLevel changes the level filter; "" shows everything.
+func (g *Gate) SetMinLevel(l wsclient.Level) {
+	g.mu.Lock()
+	g.minLevel = l
+	g.mu.Unlock()
+}
+
+// Pause stops popups until the given time; a zero or past time resumes.
+// What arrives meanwhile is dropped (history still records it).
+func (g *Gate) Pause(until time.Time) {
+	g.mu.Lock()
+	if !until.After(g.opts.Clock.Now()) {
+		until = time.Time{}
+	}
+	changed := !until.Equal(g.pausedUntil)
+	g.pausedUntil = until
+	g.mu.Unlock()
+	if changed && g.opts.OnPause != nil {
+		g.opts.OnPause(until)
+	}
+	g.signal()
+}
+
+// Resume ends a pause.
+func (g *Gate) Resume() { g.Pause(time.Time{}) }
+
+// PausedUntil is the end of the current pause, zero when not paused.
+func (g *Gate) PausedUntil() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opts.Clock.Now().Before(g.pausedUntil) {
+		return time.Time{}
+	}
+	return g.pausedUntil
+}
+
+// Stats returns the counters.
+func (g *Gate) Stats() GateStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stats
+}
+
+// Close stops the Gate and waits for its goroutine: for a Notify in
+// progress to return. Queued popups are dropped. Close is idempotent.
+func (g *Gate) Close() {
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.done)
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+}
+
+func (g *Gate) signal() {
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the Gate's goroutine: it shows queued popups and keeps one timer,
+// for the earliest of "the window with coalesced popups ends" and "the
+// pause runs out". With nothing pending it holds no timer, so an idle Gate
+// never wakes.
+func (g *Gate) run() {
+	defer g.wg.Done()
+	var t clock.Timer
+	var tAt time.Time
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		g.mu.Lock()
+		if g.closed {
+			g.mu.Unlock()
+			return
+		}
+		var next Notification
+		have := len(g.queue) > 0
+		if have {
+			next = g.queue[0]
+			g.queue = g.queue[1:]
+			if len(g.queue) == 0 {
+				g.queue = nil // let the backing array go
+			}
+		}
+		deadline := g.deadlineLocked()
+		now := g.opts.Clock.Now()
+		g.mu.Unlock()
+
+		if have {
+			g.show(next)
+			continue
+		}
+		if !deadline.Equal(tAt) {
+			if t != nil {
+				t.Stop()
+				t = nil
+			}
+			tAt = deadline
+			if !deadline.IsZero() {
+				t = g.opts.Clock.NewTimer(deadline.Sub(now))
+			}
+		}
+		var tc <-chan time.Time
+		if t != nil {
+			tc = t.C()
+		}
+		select {
+		case <-g.done:
+			return
+		case <-g.wake:
+		case <-tc:
+			t, tAt = nil, time.Time{}
+			g.tick()
+		}
+	}
+}
+
+// deadlineLocked is when the worker must next look at the state.
+func (g *Gate) deadlineLocked() time.Time {
+	var d time.Time
+	if g.more > 0 {
+		d = g.windowEnd
+	}
+	if !g.pausedUntil.IsZero() && (d.IsZero() || g.pausedUntil.Before(d)) {
+		d = g.pausedUntil
+	}
+	return d
+}
+
+// tick handles a timer: a window ending with coalesced popups, a pause
+// running out.
+func (g *Gate) tick() {
+	g.mu.Lock()
+	now := g.opts.Clock.Now()
+	if g.more > 0 && !now.Before(g.windowEnd) {
+		g.closeWindowLocked(now)
+	}
+	ended := !g.pausedUntil.IsZero() && !now.Before(g.pausedUntil)
+	if ended {
+		g.pausedUntil = time.Time{}
+	}
+	g.mu.Unlock()
+	if ended && g.opts.OnPause != nil {
+		g.opts.OnPause(time.Time{})
+	}
+}
+
+func (g *Gate) show(n Notification) {
+	err := g.n.Notify(n)
+	g.mu.Lock()
+	g.stats.Shown++
+	if err != nil {
+		g.stats.Failed++
+	}
+	g.mu.Unlock()
+	if err != nil {
+		// Level only: the text is the site's business, not the log's.
+		g.opts.Logger.Warn("showing notification", "level", string(n.Level), "err", err)
+	}
+}
+
+// Tomorrow is when "pause until tomorrow" ends: 08:00 on the next
+// calendar day in now's location.
+func Tomorrow(now time.Time) time.Time {
+	y, m, d := now.Date()
+	return time.Date(y, m, d+1, 8, 0, 0, 0, now.Location())
+}

@@ -1,0 +1,129 @@
+// Package notify turns toasts into desktop notifications: formatting, a
+// Gate that decides what pops up (level filter, pause, burst coalescing)
+// and a Notifier over beeep that shows it.
+package notify
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/toasttray/toasttray/wsclient"
+)
+
+// Notification is one popup, platform-neutral: Title and Body are plain
+// text; a Notifier escapes them as its platform needs.
+type Notification struct {
+	Title, Body string
+	Level       wsclient.Level
+	Urgent      bool   // shown as critical / alert
+	Sound       bool   // play a sound, where the platform allows
+	Icon        string // PNG path; empty: the Notifier's icon for Level
+}
+
+// Notifier shows notifications. Implementations may block (D-Bus, a
+// spawned process), so callers go through a Gate, which calls Notify from
+// its own goroutine.
+type Notifier interface {
+	Notify(n Notification) error
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(Notification) error
+
+// Notify calls f(n).
+func (f NotifierFunc) Notify(n Notification) error { return f(n) }
+
+// Length bounds, in runes: long enough for a sentence or two, short enough
+// that a notification server never chokes on a 128 KB message.
+const (
+	MaxTitleLen = 100
+	MaxBodyLen  = 500
+)
+
+// FromToast formats a toast. site is the Django site URL (its host names
+// the notification when the toast has no title). Errors are urgent, with
+// sound if soundOnError.
+func FromToast(t wsclient.Toast, site string, soundOnError bool) Notification {
+	title := strings.TrimSpace(t.Title)
+	if title == "" {
+		title = SiteName(site) + " · " + LevelName(t.Level)
+	}
+	urgent := t.Level == wsclient.LevelError
+	return Notification{
+		Title:  Bound(oneLine(title), MaxTitleLen),
+		Body:   Bound(strings.TrimSpace(t.Message), MaxBodyLen),
+		Level:  t.Level,
+		Urgent: urgent,
+		Sound:  urgent && soundOnError,
+	}
+}
+
+// SiteName is the host of a site URL ("www.example.com"), or the text
+// itself if it does not parse.
+func SiteName(site string) string {
+	if u, err := url.Parse(site); err == nil && u.Host != "" {
+		return u.Host
+	}
+	if site == "" {
+		return "ToastTray"
+	}
+	return site
+}
+
+// LevelName is a level for display: "Error", "Info"…
+func LevelName(l wsclient.Level) string {
+	s := string(l)
+	if s == "" {
+		return "Info"
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return strings.ToUpper(string(r)) + s[n:]
+}
+
+// Bound cuts s to at most n runes, marking the cut with "…".
+func Bound(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i, count := 0, 0
+	for i = range s {
+		if count == n-1 {
+			break
+		}
+		count++
+	}
+	return s[:i] + "…"
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// EscapeMarkup escapes &, < and > for notification servers that read the
+// body as markup (freedesktop body-markup), so a toast cannot inject
+// links, images or formatting.
+func EscapeMarkup(s string) string {
+	return markup.Replace(s)
+}
+
+var markup = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// summary is the popup that stands for n coalesced notifications.
+func summary(n int, byLevel map[wsclient.Level]int, top wsclient.Level, urgent, sound bool) Notification {
+	title := fmt.Sprintf("%d more notifications", n)
+	if n == 1 {
+		title = "1 more notification"
+	}
+	var parts []string
+	for _, l := range []wsclient.Level{wsclient.LevelError, wsclient.LevelWarning, wsclient.LevelSuccess, wsclient.LevelInfo} {
+		if c := byLevel[l]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, l))
+		}
+	}
+	return Notification{
+		Title: title, Body: strings.Join(parts, ", ") + " — see Notification history",
+		Level: top, Urgent: urgent, Sound: sound,
+	}
+}

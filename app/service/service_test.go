@@ -1,0 +1,148 @@
+package service
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toasttray/toasttray/app/history"
+	"github.com/toasttray/toasttray/app/notify"
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
+)
+
+var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// fakeNotifier records every popup on a channel.
+type fakeNotifier struct{ ch chan notify.Notification }
+
+func (f *fakeNotifier) Notify(n notify.Notification) error { f.ch <- n; return nil }
+
+func (f *fakeNotifier) next(t *testing.T) notify.Notification {
+	t.Helper()
+	select {
+	case n := <-f.ch:
+		return n
+	case <-time.After(10 * time.Second): // hang guard only
+		t.Fatal("no notification")
+		return notify.Notification{}
+	}
+}
+
+func decode(t *testing.T, s string) wsclient.Message {
+	t.Helper()
+	m, err := wsclient.DecodeMessage([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Toasts go to history whatever the filter says; popups obey the minimum
+// level; other messages reach OnMessage only.
+func TestMessageRouting(t *testing.T) {
+	clk := clock.NewFake(t0)
+	h := history.Open(filepath.Join(t.TempDir(), "history.json"), history.Options{Clock: clk})
+	defer h.Close()
+	fn := &fakeNotifier{ch: make(chan notify.Notification, 10)}
+	var seen []string
+	s := New(Options{Notifier: fn, History: h, Clock: clk, OnMessage: func(m wsclient.Message) { seen = append(seen, m.Type) }})
+	defer s.Stop()
+	s.gate.SetMinLevel("warning")
+
+	s.message(decode(t, `{"type":"toast","level":"info","title":"quiet","message":"m1"}`), "https://www.example.com", true)
+	s.message(decode(t, `{"type":"chat_message","text":"hi"}`), "https://www.example.com", true)
+	s.message(decode(t, `{"type":"toast","level":"error","message":"<b>x</b>"}`), "https://www.example.com", true)
+
+	got := fn.next(t)
+	want := notify.Notification{Title: "www.example.com · Error", Body: "<b>x</b>", Level: "error", Urgent: true, Sound: true}
+	if got != want {
+		t.Fatalf("popup %+v", got)
+	}
+	list, _ := h.List()
+	if len(list) != 2 || list[0].Level != "error" || list[1].Title != "quiet" || !list[0].Time.Equal(t0) {
+		t.Fatalf("history %+v", list)
+	}
+	if len(seen) != 3 || seen[1] != "chat_message" {
+		t.Fatalf("OnMessage saw %v", seen)
+	}
+	if st := s.GateStats(); st.Filtered != 1 || st.Shown != 1 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// Pausing stops popups, not history.
+func TestPauseKeepsHistory(t *testing.T) {
+	clk := clock.NewFake(t0)
+	h := history.Open(filepath.Join(t.TempDir(), "history.json"), history.Options{Clock: clk})
+	defer h.Close()
+	fn := &fakeNotifier{ch: make(chan notify.Notification, 10)}
+	s := New(Options{Notifier: fn, History: h, Clock: clk})
+	defer s.Stop()
+	s.Pause(t0.Add(time.Hour))
+	if !s.PausedUntil().Equal(t0.Add(time.Hour)) {
+		t.Fatal(s.PausedUntil())
+	}
+	s.message(decode(t, `{"type":"toast","level":"error","message":"x"}`), "", true)
+	if list, _ := h.List(); len(list) != 1 {
+		t.Fatalf("history %v", list)
+	}
+	if st := s.GateStats(); st.Paused != 1 {
+		t.Fatalf("%+v", st)
+	}
+	s.Pause(time.Time{})
+	s.message(decode(t, `{"type":"toast","level":"info","message":"y"}`), "", true)
+	if fn.next(t).Body != "y" {
+		t.Fatal("resume")
+	}
+}
+
+// A slow OnStatus never blocks the client's callback, and receives the
+// latest status; a stale client generation is ignored.
+func TestStatusForwarding(t *testing.T) {
+	entered := make(chan wsclient.Status)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var got []wsclient.Status
+	s := New(Options{OnStatus: func(st wsclient.Status) {
+		entered <- st
+		<-release
+		mu.Lock()
+		got = append(got, st)
+		mu.Unlock()
+	}})
+	gen := s.gen.Add(1)
+	s.status(gen, wsclient.Status{State: wsclient.StateConnecting})
+	<-entered // the forwarder is now stuck in OnStatus
+	for i := range 1000 {
+		s.status(gen, wsclient.Status{State: wsclient.StateWaiting, Attempt: i}) // must not block
+	}
+	s.status(gen-1, wsclient.Status{State: wsclient.StateConnected}) // stale
+	release <- struct{}{}
+	last := <-entered
+	if last.Attempt != 999 || last.State != wsclient.StateWaiting {
+		t.Fatalf("forwarded %+v, want the latest", last)
+	}
+	close(release)
+	s.Stop()
+	s.status(gen, wsclient.Status{State: wsclient.StateConnected}) // after Stop: dropped
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("OnStatus called %d times: %+v", len(got), got)
+	}
+	if s.Status().Attempt != 999 {
+		t.Fatalf("Status() = %+v", s.Status())
+	}
+}
+
+func TestStopIdempotentWithoutStart(t *testing.T) {
+	s := New(Options{Notifier: &fakeNotifier{ch: make(chan notify.Notification, 1)}})
+	s.Stop()
+	s.Stop()
+	s.Reconnect() // no client: nothing happens
+	if err := s.Restart(validSettings(), wsclient.Credentials{}); err == nil {
+		t.Fatal("Restart after Stop succeeded")
+	}
+}

@@ -1,0 +1,218 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
+)
+
+// Window names a window process the tray opens.
+type Window string
+
+// The windows.
+const (
+	WindowSettings Window = "settings"
+	WindowHistory  Window = "history"
+)
+
+// Backend is what the menu drives: the running client and notifier
+// (app/service in production, a fake in tests). Every method must return
+// quickly; none is called on a UI thread, but the controller's loop waits
+// for them.
+type Backend interface {
+	Reconnect()             // drop the connection and dial now
+	Pause(until time.Time)  // zero time: resume
+	ReloadSettings() Target // re-read settings after the settings window closed; restarts the client if they changed
+}
+
+// Target is the part of the settings the menu shows.
+type Target struct {
+	Site       string // host[:port] of the site URL
+	Channel    string
+	Configured bool
+}
+
+// errQuit ends the controller when the user clicks Quit.
+var errQuit = errors.New("quit from the tray menu")
+
+// controller owns the tray's state: the latest client status, the pause,
+// the open windows. One goroutine (run) reads it and draws; status
+// callbacks and window exits only store and poke the redraw channel.
+type controller struct {
+	clk     clock.Clock
+	log     *slog.Logger
+	backend Backend
+	draw    func(Menu)
+	demo    bool
+	// open runs one window process and returns when it has exited. It is
+	// called on a goroutine that the controller owns and awaits.
+	open func(ctx context.Context, w Window) error
+
+	redraw chan struct{} // buffer of one: repeated pokes collapse
+
+	mu         sync.Mutex
+	status     wsclient.Status
+	target     Target
+	pauseUntil time.Time
+	openWins   map[Window]bool
+}
+
+func newController(clk clock.Clock, log *slog.Logger, b Backend, t Target, draw func(Menu),
+	open func(context.Context, Window) error) *controller {
+	return &controller{
+		clk: clk, log: log, backend: b, target: t, draw: draw, open: open,
+		redraw:   make(chan struct{}, 1),
+		openWins: map[Window]bool{},
+	}
+}
+
+// SetStatus stores the client's status and asks for a redraw. It never
+// blocks, so it is safe as wsclient's OnStatus callback.
+func (c *controller) SetStatus(s wsclient.Status) {
+	c.mu.Lock()
+	c.status = s
+	c.mu.Unlock()
+	c.poke()
+}
+
+func (c *controller) poke() {
+	select {
+	case c.redraw <- struct{}{}:
+	default:
+	}
+}
+
+func (c *controller) view() View {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return View{
+		Status: c.status, Site: c.target.Site, Channel: c.target.Channel,
+		Configured: c.target.Configured, PauseUntil: c.pauseUntil, Demo: c.demo,
+	}
+}
+
+// run draws the menu and handles actions until ctx ends or Quit is
+// clicked. It wakes only for a status change, a click, a window closing or
+// the menu's own Refresh time (a countdown's next second, a pause's end):
+// nothing periodic while nothing changes. Before returning it waits for
+// the window goroutines it started (their processes get ctx's end).
+func (c *controller) run(ctx context.Context, actions <-chan Action, initial []Window) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	for _, w := range initial {
+		c.openWindow(ctx, &wg, w)
+	}
+
+	var (
+		last   Menu
+		drawn  bool
+		timer  clock.Timer
+		timerC <-chan time.Time
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		now := c.clk.Now()
+		m := Render(c.view(), now)
+		// The timer is set before drawing, so whoever sees the draw sees
+		// the wake-up that goes with it.
+		if timer != nil {
+			timer.Stop()
+			timer, timerC = nil, nil
+		}
+		if !m.Refresh.IsZero() {
+			timer = c.clk.NewTimer(m.Refresh.Sub(now))
+			timerC = timer.C()
+		}
+		if !drawn || m != last {
+			c.draw(m)
+			last, drawn = m, true
+		}
+
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.redraw:
+		case <-timerC:
+		case a := <-actions:
+			if err := c.handle(ctx, &wg, a); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *controller) handle(ctx context.Context, wg *sync.WaitGroup, a Action) error {
+	c.log.Debug("tray menu", "action", a)
+	switch a {
+	case ActReconnect:
+		c.backend.Reconnect()
+	case ActPause15Min, ActPause1Hour, ActPauseTomorrow:
+		choice := map[Action]PauseChoice{ActPause15Min: Pause15Min, ActPause1Hour: Pause1Hour,
+			ActPauseTomorrow: PauseTomorrow}[a]
+		until := PauseEnd(choice, c.clk.Now())
+		c.setPause(until)
+		c.log.Info("notifications paused", "until", until.Format(time.RFC3339))
+	case ActResume:
+		c.setPause(time.Time{})
+		c.log.Info("notifications resumed")
+	case ActHistory:
+		c.openWindow(ctx, wg, WindowHistory)
+	case ActSettings:
+		c.openWindow(ctx, wg, WindowSettings)
+	case ActQuit:
+		return errQuit
+	}
+	return nil
+}
+
+func (c *controller) setPause(until time.Time) {
+	c.backend.Pause(until)
+	c.mu.Lock()
+	c.pauseUntil = until
+	c.mu.Unlock()
+}
+
+// openWindow starts w's process unless it is already open. A goroutine
+// owned by run waits for it; after the settings window the backend reloads
+// the settings, and the menu is redrawn with the new target.
+func (c *controller) openWindow(ctx context.Context, wg *sync.WaitGroup, w Window) {
+	c.mu.Lock()
+	if c.openWins[w] {
+		c.mu.Unlock()
+		c.log.Info("window already open", "window", w)
+		return
+	}
+	c.openWins[w] = true
+	c.mu.Unlock()
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := c.open(ctx, w)
+		if err != nil && ctx.Err() == nil {
+			c.log.Warn("window process failed", "window", w, "err", err)
+		}
+		if w == WindowSettings && ctx.Err() == nil {
+			t := c.backend.ReloadSettings()
+			c.mu.Lock()
+			c.target = t
+			c.mu.Unlock()
+		}
+		c.mu.Lock()
+		delete(c.openWins, w)
+		c.mu.Unlock()
+		c.poke()
+	}()
+}

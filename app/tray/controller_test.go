@@ -1,0 +1,269 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
+)
+
+type fakeBackend struct {
+	mu         sync.Mutex
+	reconnects int
+	pauses     []time.Time
+	reloads    int
+	next       Target
+}
+
+func (b *fakeBackend) Reconnect() { b.mu.Lock(); b.reconnects++; b.mu.Unlock() }
+func (b *fakeBackend) Pause(until time.Time) {
+	b.mu.Lock()
+	b.pauses = append(b.pauses, until)
+	b.mu.Unlock()
+}
+func (b *fakeBackend) ReloadSettings() Target {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.reloads++
+	return b.next
+}
+
+// harness runs a controller with a fake clock; every draw arrives on draws
+// and every window process is a fake that stays open until released.
+type harness struct {
+	t       *testing.T
+	clk     *clock.Fake
+	be      *fakeBackend
+	c       *controller
+	draws   chan Menu
+	actions chan Action
+	opened  chan Window
+	mu      sync.Mutex
+	release map[Window]chan struct{}
+	done    chan error
+	cancel  context.CancelFunc
+}
+
+func newHarness(t *testing.T, target Target, initial ...Window) *harness {
+	t.Helper()
+	h := &harness{
+		t:       t,
+		clk:     clock.NewFake(time.Date(2026, 11, 26, 10, 0, 0, 0, time.Local)),
+		be:      &fakeBackend{},
+		draws:   make(chan Menu, 100),
+		actions: make(chan Action),
+		opened:  make(chan Window, 10),
+		release: map[Window]chan struct{}{},
+		done:    make(chan error, 1),
+	}
+	open := func(ctx context.Context, w Window) error {
+		rel := make(chan struct{})
+		h.mu.Lock()
+		h.release[w] = rel
+		h.mu.Unlock()
+		h.opened <- w
+		select {
+		case <-rel:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h.c = newController(h.clk, log, h.be, target, func(m Menu) { h.draws <- m }, open)
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.done <- h.c.run(ctx, h.actions, initial) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-h.done:
+		case <-time.After(10 * time.Second):
+			t.Error("controller did not stop")
+		}
+	})
+	return h
+}
+
+func (h *harness) draw() Menu {
+	h.t.Helper()
+	select {
+	case m := <-h.draws:
+		return m
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("no draw")
+	}
+	return Menu{}
+}
+
+func (h *harness) expectStatus(want string) Menu {
+	h.t.Helper()
+	m := h.draw()
+	if m.Status != want {
+		h.t.Fatalf("status line = %q, want %q", m.Status, want)
+	}
+	return m
+}
+
+func (h *harness) noDraw() {
+	h.t.Helper()
+	select {
+	case m := <-h.draws:
+		h.t.Fatalf("unexpected draw %+v", m)
+	default:
+	}
+}
+
+func (h *harness) close(w Window) {
+	h.mu.Lock()
+	rel := h.release[w]
+	h.mu.Unlock()
+	close(rel)
+}
+
+var site = Target{Site: "example.com", Channel: "ops", Configured: true}
+
+func TestControllerCountdownWakesOnlyWhileCounting(t *testing.T) {
+	h := newHarness(t, site)
+	h.expectStatus("Not connected")
+	if n := h.clk.Waiters(); n != 0 {
+		t.Fatalf("idle menu set %d timers, want none", n)
+	}
+
+	now := h.clk.Now()
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateWaiting, Attempt: 3, Until: now.Add(2500 * time.Millisecond)})
+	h.expectStatus("Reconnecting in 3 s (attempt 4)")
+	if d := h.clk.Deadlines(); len(d) != 1 || d[0] != 500*time.Millisecond {
+		t.Fatalf("deadlines = %v, want one at 500ms (the next whole second)", d)
+	}
+	h.clk.Advance(500 * time.Millisecond)
+	h.expectStatus("Reconnecting in 2 s (attempt 4)")
+	h.clk.Advance(time.Second)
+	h.expectStatus("Reconnecting in 1 s (attempt 4)")
+	h.clk.Advance(time.Second)
+	h.expectStatus("Reconnecting… (attempt 4)")
+	if n := h.clk.Waiters(); n != 0 {
+		t.Fatalf("countdown over but %d timers pending", n)
+	}
+
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnected, Since: h.clk.Now()})
+	m := h.expectStatus("Connected to example.com · channel ops · since 10:00")
+	if m.Refresh.Sub(h.clk.Now()) < 13*time.Hour {
+		t.Errorf("connected menu refreshes at %v, want only at midnight", m.Refresh)
+	}
+	// The same status again draws nothing.
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnected, Since: now})
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateSignedOut})
+	h.expectStatus("Signed out — open Settings")
+	h.noDraw()
+}
+
+func TestControllerPauseAndResume(t *testing.T) {
+	h := newHarness(t, site)
+	h.draw()
+	start := h.clk.Now()
+
+	h.actions <- ActPause15Min
+	m := h.draw()
+	if !m.Paused || m.PauseTitle != "Paused until 10:15" {
+		t.Fatalf("after pausing: %+v", m)
+	}
+	h.clk.Advance(15 * time.Minute)
+	if m := h.draw(); m.Paused {
+		t.Fatalf("pause did not end by itself: %+v", m)
+	}
+
+	h.actions <- ActPauseTomorrow
+	if m := h.draw(); !m.Paused {
+		t.Fatalf("not paused: %+v", m)
+	}
+	h.actions <- ActResume
+	if m := h.draw(); m.Paused {
+		t.Fatalf("resume left it paused: %+v", m)
+	}
+
+	h.be.mu.Lock()
+	defer h.be.mu.Unlock()
+	want := []time.Time{start.Add(15 * time.Minute), PauseEnd(PauseTomorrow, start.Add(15*time.Minute)), {}}
+	if len(h.be.pauses) != len(want) {
+		t.Fatalf("backend pauses = %v, want %v", h.be.pauses, want)
+	}
+	for i := range want {
+		if !h.be.pauses[i].Equal(want[i]) {
+			t.Errorf("pause %d = %v, want %v", i, h.be.pauses[i], want[i])
+		}
+	}
+}
+
+func TestControllerReconnect(t *testing.T) {
+	h := newHarness(t, site)
+	h.draw()
+	h.actions <- ActReconnect
+	h.actions <- ActReconnect // the first was handled once the second is received
+	h.be.mu.Lock()
+	n := h.be.reconnects
+	h.be.mu.Unlock()
+	if n < 1 {
+		t.Fatalf("reconnects = %d", n)
+	}
+}
+
+func TestControllerSettingsWindowReloadsOnClose(t *testing.T) {
+	h := newHarness(t, Target{}, WindowSettings) // first run: settings open at start
+	h.expectStatus("Not set up — open Settings")
+	if w := <-h.opened; w != WindowSettings {
+		t.Fatalf("opened %v", w)
+	}
+	// A second click while it is open starts no second process.
+	h.actions <- ActSettings
+	h.actions <- ActHistory
+	if w := <-h.opened; w != WindowHistory {
+		t.Fatalf("opened %v, want history", w)
+	}
+
+	h.be.mu.Lock()
+	h.be.next = site
+	h.be.mu.Unlock()
+	h.close(WindowSettings)
+	h.expectStatus("Not connected")
+	h.be.mu.Lock()
+	reloads := h.be.reloads
+	h.be.mu.Unlock()
+	if reloads != 1 {
+		t.Fatalf("reloads = %d, want 1", reloads)
+	}
+
+	// Closing history reloads nothing; settings can be opened again.
+	h.close(WindowHistory)
+	h.actions <- ActSettings
+	if w := <-h.opened; w != WindowSettings {
+		t.Fatalf("opened %v", w)
+	}
+	select {
+	case w := <-h.opened:
+		t.Fatalf("extra window %v", w)
+	default:
+	}
+}
+
+func TestControllerQuitClosesWindows(t *testing.T) {
+	h := newHarness(t, site, WindowHistory)
+	h.draw()
+	<-h.opened
+	h.actions <- ActQuit
+	select {
+	case err := <-h.done:
+		if !errors.Is(err, errQuit) {
+			t.Fatalf("run = %v, want errQuit", err)
+		}
+		h.done <- err // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("quit did not end run (window goroutine not awaited?)")
+	}
+}

@@ -1,0 +1,105 @@
+package tray
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/toasttray/toasttray/app/settings"
+	"github.com/toasttray/toasttray/wsclient/clock"
+	"github.com/toasttray/toasttray/wsclient/wstest"
+)
+
+// Demo mode: the embedded emulator on loopback, settings in a temporary
+// folder (never the user's), the demo user's password in memory (never the
+// keyring), and a toast of each level every few seconds.
+
+const (
+	demoUser     = "demo"
+	demoPassword = "demo" // wstest's default user
+	demoChannel  = "demo"
+	// DemoInterval is how often the demo pushes a toast.
+	DemoInterval = 4 * time.Second
+)
+
+// demoToasts cycle through every level; one carries a link (the history
+// window's Open button) and one has markup that must show as text.
+var demoToasts = []map[string]any{
+	{"type": "toast", "level": "success", "title": "Report ready", "message": "Your monthly report finished in 42 s.",
+		"url": "https://example.com/reports/42"},
+	{"type": "toast", "level": "info", "message": "Alice joined the channel."},
+	{"type": "toast", "level": "warning", "title": "Disk space", "message": "Volume /data is 91% full <90% is the limit> & rising."},
+	{"type": "toast", "level": "error", "title": "Build failed", "message": "Pipeline #1234 failed at step \"test\"."},
+}
+
+// demoEnv is a running demo backend. Close stops the pusher and the server
+// and removes the temporary folder.
+type demoEnv struct {
+	srv    *wstest.Server
+	dir    string
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// startDemo starts the emulator and writes the demo settings into a new
+// temporary folder.
+func startDemo(ctx context.Context, log *slog.Logger, clk clock.Clock) (*demoEnv, error) {
+	dir, err := os.MkdirTemp("", "toasttray-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	srv := wstest.NewUnstartedServer(wstest.Options{Logger: log.With("component", "demo-server"), Clock: clk})
+	if err := srv.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	s := settings.Default()
+	s.SiteURL, s.WSURL = srv.URL, srv.WSURL
+	s.TokenPath, s.LoginPath = srv.TokenPath(), srv.LoginPath()
+	s.Channel = demoChannel
+	s.Username = demoUser
+	s.RememberPassword = true
+	if err := (settings.Store{Path: filepath.Join(dir, settings.FileName)}).Save(s); err != nil {
+		srv.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	d := &demoEnv{srv: srv, dir: dir}
+	ctx, d.cancel = context.WithCancel(ctx)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.push(ctx, clk, log)
+	}()
+	log.Info("demo mode: built-in server started; saved settings and the keyring are not used",
+		"site", srv.URL, "ws", srv.WSURL, "config_dir", dir)
+	return d, nil
+}
+
+// push sends the next demo toast every DemoInterval until ctx ends.
+func (d *demoEnv) push(ctx context.Context, clk clock.Clock, log *slog.Logger) {
+	t := clk.NewTicker(DemoInterval)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+		msg := demoToasts[i%len(demoToasts)]
+		n := d.srv.Push(demoChannel, msg)
+		log.Debug("demo toast pushed", "level", msg["level"], "connections", n)
+	}
+}
+
+// Close stops the pusher and the server and removes the temporary folder.
+func (d *demoEnv) Close() {
+	d.cancel()
+	d.wg.Wait()
+	d.srv.Close()
+	os.RemoveAll(d.dir)
+}

@@ -1,0 +1,216 @@
+package tray
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/toasttray/toasttray/assets"
+	"github.com/toasttray/toasttray/wsclient"
+)
+
+// View is everything the tray shows, gathered in one value so that the menu
+// can be computed by a pure function (Render) and table-tested.
+type View struct {
+	Status     wsclient.Status
+	Site       string    // host of the configured site, e.g. "example.com"
+	Channel    string    // "" = the site's default channel
+	Configured bool      // false: no settings yet (first run)
+	PauseUntil time.Time // notifications paused until then; zero or past = not paused
+	Demo       bool      // running against the built-in demo server
+}
+
+// Menu is what the tray icon and menu display for one View at one instant.
+type Menu struct {
+	Icon             assets.TrayState
+	Tooltip          string
+	Status           string // first, disabled menu line
+	Detail           string // second, disabled line (last error); "" = hidden
+	ReconnectEnabled bool
+	PauseTitle       string // title of the "Pause notifications" submenu
+	Paused           bool   // enables "Resume", disables nothing else
+	// Refresh is when the menu text next changes by itself (a countdown's
+	// next second, the end of a pause). Zero: only a new View changes it.
+	Refresh time.Time
+}
+
+// PauseChoice is an entry of the "Pause notifications" submenu.
+type PauseChoice int
+
+// The pause choices, in menu order.
+const (
+	Pause15Min PauseChoice = iota
+	Pause1Hour
+	PauseTomorrow
+)
+
+// morningHour is when "until tomorrow" ends: tomorrow at 08:00 local time.
+const morningHour = 8
+
+// PauseEnd returns when a pause chosen at now ends.
+func PauseEnd(c PauseChoice, now time.Time) time.Time {
+	switch c {
+	case Pause15Min:
+		return now.Add(15 * time.Minute)
+	case Pause1Hour:
+		return now.Add(time.Hour)
+	default:
+		y, m, d := now.Date()
+		return time.Date(y, m, d+1, morningHour, 0, 0, 0, now.Location())
+	}
+}
+
+// maxDetail bounds the error line so a long server message cannot make the
+// menu as wide as the screen.
+const maxDetail = 80
+
+// Render computes the menu for v at now. It is a pure function: no clock, no
+// I/O, so every state can be table-tested.
+func Render(v View, now time.Time) Menu {
+	m := Menu{ReconnectEnabled: v.Configured, PauseTitle: "Pause notifications"}
+	site := v.Site
+	if site == "" {
+		site = "the server"
+	}
+	if v.Demo {
+		site += " (demo)"
+	}
+	var refresh []time.Time
+
+	st := v.Status
+	switch {
+	case !v.Configured:
+		m.Icon = assets.TrayOffline
+		m.Status = "Not set up — open Settings"
+	default:
+		switch st.State {
+		case wsclient.StateConnected:
+			m.Icon = assets.TrayConnected
+			ch := "default channel"
+			if v.Channel != "" {
+				ch = "channel " + v.Channel
+			}
+			since, next := sinceText(st.Since, now)
+			m.Status = fmt.Sprintf("Connected to %s · %s · %s", site, ch, since)
+			refresh = append(refresh, next)
+		case wsclient.StateConnecting:
+			m.Icon = assets.TrayConnecting
+			m.Status = fmt.Sprintf("Connecting to %s…", site)
+			if st.Attempt > 0 {
+				m.Status += fmt.Sprintf(" (attempt %d)", st.Attempt+1)
+			}
+			m.Detail = st.Err
+		case wsclient.StateWaiting:
+			m.Icon = assets.TrayConnecting
+			left, next := countdown(st.Until, now)
+			if left == "" {
+				m.Status = "Reconnecting…"
+			} else {
+				m.Status = "Reconnecting in " + left
+			}
+			if st.Attempt > 0 {
+				m.Status += fmt.Sprintf(" (attempt %d)", st.Attempt+1)
+			}
+			m.Detail = st.Err
+			refresh = append(refresh, next)
+		case wsclient.StateRateLimited:
+			m.Icon = assets.TrayOffline
+			left, next := countdown(st.Until, now)
+			if left == "" {
+				m.Status = "Rate limited by the server — retrying…"
+			} else {
+				m.Status = "Rate limited by the server — retrying in " + left
+			}
+			m.Detail = st.Err
+			refresh = append(refresh, next)
+		case wsclient.StateSignedOut:
+			m.Icon = assets.TraySignedOut
+			m.Status = "Signed out — open Settings"
+			m.Detail = st.Err
+		default: // StateStopped and anything unknown
+			m.Icon = assets.TrayOffline
+			if st.Err != "" {
+				m.Status = "Stopped — open Settings"
+				m.Detail = st.Err
+			} else {
+				m.Status = "Not connected"
+			}
+		}
+	}
+
+	if v.PauseUntil.After(now) {
+		m.Paused = true
+		m.PauseTitle = "Paused until " + clockText(v.PauseUntil, now)
+		// Signed out or broken settings need the user more than a pause does.
+		if m.Icon == assets.TrayConnected || m.Icon == assets.TrayConnecting {
+			m.Icon = assets.TrayPaused
+		}
+		refresh = append(refresh, v.PauseUntil)
+	}
+
+	m.Detail = truncate(oneLine(m.Detail), maxDetail)
+	m.Tooltip = "ToastTray — " + m.Status
+	if m.Paused {
+		m.Tooltip += "\nNotifications " + strings.ToLower(m.PauseTitle[:1]) + m.PauseTitle[1:]
+	}
+	for _, t := range refresh {
+		if !t.IsZero() && (m.Refresh.IsZero() || t.Before(m.Refresh)) {
+			m.Refresh = t
+		}
+	}
+	return m
+}
+
+// countdown renders the time left until until, rounded up to whole seconds,
+// and returns when that text next changes (the next whole second). Past or
+// zero until: "" and no refresh.
+func countdown(until, now time.Time) (string, time.Time) {
+	if until.IsZero() || !until.After(now) {
+		return "", time.Time{}
+	}
+	left := until.Sub(now)
+	secs := int((left + time.Second - 1) / time.Second) // ceil
+	// The text changes when the remaining time crosses (secs-1) whole seconds.
+	next := until.Add(-time.Duration(secs-1) * time.Second)
+	if secs < 60 {
+		return fmt.Sprintf("%d s", secs), next
+	}
+	return fmt.Sprintf("%d min %d s", secs/60, secs%60), next
+}
+
+// sinceText renders "since 10:42" (today) or "since 24 Nov 10:42", and when
+// that changes (the next midnight, when "today" ends).
+func sinceText(since, now time.Time) (string, time.Time) {
+	if since.IsZero() {
+		return "connected", time.Time{}
+	}
+	since = since.In(now.Location())
+	y, m, d := now.Date()
+	midnight := time.Date(y, m, d+1, 0, 0, 0, 0, now.Location())
+	if sy, sm, sd := since.Date(); sy == y && sm == m && sd == d {
+		return "since " + since.Format("15:04"), midnight
+	}
+	return "since " + since.Format("2 Jan 15:04"), time.Time{}
+}
+
+// clockText renders t as "10:42" when it is today, else "Tue 08:00".
+func clockText(t, now time.Time) string {
+	t = t.In(now.Location())
+	y, m, d := now.Date()
+	if ty, tm, td := t.Date(); ty == y && tm == m && td == d {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon 15:04")
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

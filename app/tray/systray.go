@@ -1,0 +1,165 @@
+package tray
+
+import (
+	"context"
+	"runtime"
+
+	"fyne.io/systray"
+
+	"github.com/toasttray/toasttray/assets"
+)
+
+// Action is a click on a tray menu item.
+type Action int
+
+// The menu's actions.
+const (
+	ActReconnect Action = iota + 1
+	ActPause15Min
+	ActPause1Hour
+	ActPauseTomorrow
+	ActResume
+	ActHistory
+	ActSettings
+	ActQuit
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActReconnect:
+		return "reconnect"
+	case ActPause15Min:
+		return "pause-15min"
+	case ActPause1Hour:
+		return "pause-1h"
+	case ActPauseTomorrow:
+		return "pause-tomorrow"
+	case ActResume:
+		return "resume"
+	case ActHistory:
+		return "history"
+	case ActSettings:
+		return "settings"
+	case ActQuit:
+		return "quit"
+	}
+	return "unknown"
+}
+
+// sysTray is the tray icon and menu over fyne.io/systray (StatusNotifierItem
+// + dbusmenu on Linux). It only draws Menus and turns clicks into Actions;
+// it decides nothing.
+type sysTray struct {
+	status, detail                      *systray.MenuItem
+	reconnect                           *systray.MenuItem
+	pause, p15, p1h, pTomorrow, pResume *systray.MenuItem
+	history, settings, quit             *systray.MenuItem
+
+	last  Menu
+	drawn bool
+}
+
+// buildSysTray creates the menu items. It must run after systray is ready.
+func buildSysTray() *sysTray {
+	t := &sysTray{}
+	systray.SetTitle("ToastTray")
+	t.status = systray.AddMenuItem("ToastTray", "")
+	t.status.Disable()
+	t.detail = systray.AddMenuItem("", "")
+	t.detail.Disable()
+	t.detail.Hide()
+	systray.AddSeparator()
+	t.reconnect = systray.AddMenuItem("Reconnect now", "Drop the connection and connect again now")
+	t.pause = systray.AddMenuItem("Pause notifications", "Stop popups for a while; history still records them")
+	t.p15 = t.pause.AddSubMenuItem("For 15 minutes", "")
+	t.p1h = t.pause.AddSubMenuItem("For 1 hour", "")
+	t.pTomorrow = t.pause.AddSubMenuItem("Until tomorrow", "Until tomorrow at 08:00")
+	t.pResume = t.pause.AddSubMenuItem("Resume", "Show notifications again")
+	systray.AddSeparator()
+	t.history = systray.AddMenuItem("Notification history…", "")
+	t.settings = systray.AddMenuItem("Settings…", "")
+	systray.AddSeparator()
+	t.quit = systray.AddMenuItem("Quit", "Quit ToastTray")
+	return t
+}
+
+// draw applies m, touching only what changed since the last draw: every
+// change is a D-Bus signal the tray host has to process.
+func (t *sysTray) draw(m Menu) {
+	first := !t.drawn
+	old := t.last
+	t.last, t.drawn = m, true
+
+	if first || m.Icon != old.Icon {
+		if runtime.GOOS == "windows" {
+			systray.SetIcon(assets.TrayICO(m.Icon))
+		} else {
+			systray.SetIcon(assets.Tray(m.Icon))
+		}
+	}
+	if first || m.Tooltip != old.Tooltip {
+		systray.SetTooltip(m.Tooltip)
+	}
+	if first || m.Status != old.Status {
+		t.status.SetTitle(m.Status)
+	}
+	if first || m.Detail != old.Detail {
+		if m.Detail == "" {
+			t.detail.Hide()
+		} else {
+			t.detail.SetTitle(m.Detail)
+			t.detail.Show()
+		}
+	}
+	if first || m.ReconnectEnabled != old.ReconnectEnabled {
+		setEnabled(t.reconnect, m.ReconnectEnabled)
+	}
+	if first || m.PauseTitle != old.PauseTitle {
+		t.pause.SetTitle(m.PauseTitle)
+	}
+	if first || m.Paused != old.Paused {
+		setEnabled(t.pResume, m.Paused)
+	}
+}
+
+func setEnabled(item *systray.MenuItem, on bool) {
+	if on {
+		item.Enable()
+	} else {
+		item.Disable()
+	}
+}
+
+// forward turns clicks into Actions until ctx ends. systray drops a click
+// when nobody is receiving, so this goroutine does nothing but receive and
+// hand over.
+func (t *sysTray) forward(ctx context.Context, out chan<- Action) {
+	for {
+		var a Action
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.reconnect.ClickedCh:
+			a = ActReconnect
+		case <-t.p15.ClickedCh:
+			a = ActPause15Min
+		case <-t.p1h.ClickedCh:
+			a = ActPause1Hour
+		case <-t.pTomorrow.ClickedCh:
+			a = ActPauseTomorrow
+		case <-t.pResume.ClickedCh:
+			a = ActResume
+		case <-t.history.ClickedCh:
+			a = ActHistory
+		case <-t.settings.ClickedCh:
+			a = ActSettings
+		case <-t.quit.ClickedCh:
+			a = ActQuit
+		}
+		select {
+		case out <- a:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
