@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -121,6 +122,7 @@ type Store struct {
 	closed    bool
 	stop      chan struct{} // closed by Close: flush goroutines finish now
 	wg        sync.WaitGroup
+	writes    atomic.Int64 // file writes, for tests and benchmarks
 }
 
 // Open returns the store at path. It does no I/O; a missing file is an
@@ -270,6 +272,7 @@ func (s *Store) write(entries []Entry) error {
 	if err != nil {
 		return fmt.Errorf("writing notification history: %w", err)
 	}
+	s.writes.Add(1)
 	if err := atomicfile.Write(s.path, data, 0o600); err != nil {
 		return fmt.Errorf("writing notification history: %w", err)
 	}

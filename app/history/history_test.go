@@ -199,3 +199,35 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("got %d", len(got))
 	}
 }
+
+// A flood of 10,000 toasts inside one debounce costs one file write.
+func TestFloodIsOneWrite(t *testing.T) {
+	clk := clock.NewFake(t0)
+	s, _ := newStore(t, clk)
+	for i := range 10000 {
+		s.Add(entry(i))
+	}
+	clk.Advance(2 * time.Second)
+	s.wg.Wait()
+	if w := s.writes.Load(); w != 1 {
+		t.Fatalf("%d writes for one flood", w)
+	}
+}
+
+// BenchmarkAdd measures the cost a toast adds on the client's delivery
+// path, and the file writes per 10,000 toasts.
+func BenchmarkAdd(b *testing.B) {
+	clk := clock.NewFake(t0)
+	s := Open(filepath.Join(b.TempDir(), "history.json"), Options{Clock: clk})
+	e := entry(1)
+	e.Message = strings.Repeat("x", 1000)
+	b.ReportAllocs()
+	for i := range b.N {
+		s.Add(e)
+		if i%10000 == 9999 {
+			clk.Advance(2 * time.Second) // one debounce per 10,000
+		}
+	}
+	s.Close()
+	b.ReportMetric(float64(s.writes.Load())/float64(b.N)*10000, "writes/10k-toasts")
+}

@@ -248,6 +248,20 @@ func (s *Service) Err() error {
 	return s.runErr
 }
 
+// Done is closed when the current client's Run returns, on its own (see
+// Err) or because of Restart or Stop; with no client it is closed already.
+// listen uses it to exit when the client gives up.
+func (s *Service) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.runDone == nil {
+		return closed
+	}
+	return s.runDone
+}
+
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // Reconnect drops the connection and dials now ("Reconnect now"). A
 // client that has given up (signed out) is not running: call Restart.
 func (s *Service) Reconnect() {

@@ -138,17 +138,20 @@ func (s *Server) DropAll(code int) int {
 func (s *Server) ResetAll() int {
 	s.mu.Lock()
 	conns := make([]*websocket.Conn, 0, len(s.conns))
+	n := len(s.conns)
 	for _, c := range s.conns {
-		if c.ws != nil { // nil while its handshake is being answered
-			conns = append(conns, c.ws)
+		if c.ws == nil { // its 101 is being written: reset right after
+			c.resetPending = true
+			continue
 		}
+		conns = append(conns, c.ws)
 	}
 	s.mu.Unlock()
 	for _, ws := range conns {
 		resetConn(ws.NetConn())
 	}
-	s.log.Info("wstest: reset all", "connections", len(conns))
-	return len(conns)
+	s.log.Info("wstest: reset all", "connections", n)
+	return n
 }
 
 // GarbageKind names a kind of bad frame for SendGarbage.

@@ -51,6 +51,9 @@ type wsConn struct {
 	readerDone chan struct{} // closed when the reader ends
 	lastActive time.Time     // guarded by Server.mu
 	closeCode  atomic.Int64  // the code the server closed with, 0 if none
+	// resetPending: ResetAll came while the 101 was being written.
+	// Guarded by Server.mu, like ws and gate, which are nil until then.
+	resetPending bool
 }
 
 type outMsg struct {
@@ -211,7 +214,11 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	c.ws = ws
 	c.gate = findGate(ws.NetConn())
+	reset := c.resetPending
 	s.mu.Unlock()
+	if reset {
+		resetConn(ws.NetConn())
+	}
 	if c.gate != nil {
 		c.gate.ws.Store(true)
 	}
