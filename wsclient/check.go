@@ -2,9 +2,20 @@ package wsclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/toasttray/toasttray/wsclient/clock"
 )
+
+// checkFirstFrame is how long Check waits for a first message; a quiet
+// site sends none, which is fine.
+const checkFirstFrame = 5 * time.Second
 
 // Step is one stage of Check: what was tried, whether it worked, and if
 // not, the likely fix.
@@ -16,7 +27,198 @@ type Step struct {
 	Elapsed time.Duration
 }
 
-// Check diagnoses a configuration step by step.
+// Check diagnoses a configuration the way the client connects: DNS → TCP
+// → TLS → sign-in → token → handshake → first frame. It reports one Step
+// each and stops at the first failure, which it returns. It spends one
+// token, like one connection attempt.
 func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, report func(Step)) error {
-	return errors.New("wsclient: check not implemented yet")
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.Real
+	}
+	run := func(name string, f func() (detail, fix string, err error)) error {
+		start := clk.Now()
+		detail, fix, err := f()
+		st := Step{Name: name, OK: err == nil, Detail: detail, Fix: fix, Elapsed: clk.Now().Sub(start)}
+		if err != nil {
+			if st.Detail == "" {
+				st.Detail = err.Error()
+			}
+			var te *TokenError
+			if errors.As(err, &te) {
+				st.Detail = te.Op + ": " + te.Err.Error()
+				if st.Fix == "" {
+					st.Fix = te.Fix
+				}
+			}
+		}
+		report(st)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	if err := run("Settings", func() (string, string, error) {
+		if err := cfg.Validate(); err != nil {
+			return "", "correct the fields named above", err
+		}
+		return "valid", "", nil
+	}); err != nil {
+		return err
+	}
+	cfg = cfg.WithDefaults()
+	site, _ := url.Parse(cfg.SiteURL)
+	wsHost, wsAddrPort, wsTLS, _ := wsAddr(cfg.WSURL)
+	siteAddr := site.Host
+	if site.Port() == "" {
+		siteAddr = net.JoinHostPort(site.Hostname(), map[bool]string{true: "443", false: "80"}[site.Scheme == "https"])
+	}
+	targets := []struct {
+		what, host, addr string
+		tls              bool
+	}{{"site", site.Hostname(), siteAddr, site.Scheme == "https"}, {"gateway", wsHost, wsAddrPort, wsTLS}}
+
+	if err := run("DNS", func() (string, string, error) {
+		var parts []string
+		for _, t := range targets {
+			if net.ParseIP(t.host) != nil {
+				parts = append(parts, t.host+" (an address)")
+				continue
+			}
+			addrs, err := net.DefaultResolver.LookupHost(ctx, t.host)
+			if err != nil {
+				return "", "check the " + t.what + " host name and this machine's DNS or VPN", fmt.Errorf("looking up %s: %w", t.host, err)
+			}
+			parts = append(parts, t.host+" → "+strings.Join(addrs, ", "))
+		}
+		return strings.Join(parts, "; "), "", nil
+	}); err != nil {
+		return err
+	}
+	if err := run("TCP", func() (string, string, error) {
+		var parts []string
+		for _, t := range targets {
+			d := net.Dialer{Timeout: probeTimeout}
+			nc, err := d.DialContext(ctx, "tcp", t.addr)
+			if err != nil {
+				return "", "check the " + t.what + " URL's port; a firewall or proxy may block it", fmt.Errorf("connecting to %s: %w", t.addr, err)
+			}
+			nc.Close()
+			parts = append(parts, t.addr+" accepts connections")
+		}
+		return strings.Join(parts, "; "), "", nil
+	}); err != nil {
+		return err
+	}
+	conf, err := tlsConfig(cfg)
+	if err != nil {
+		return err // Validate checked the CA file
+	}
+	if err := run("TLS", func() (string, string, error) {
+		var parts []string
+		for _, t := range targets {
+			if !t.tls {
+				parts = append(parts, t.what+": no TLS (allowed on loopback only)")
+				continue
+			}
+			c := conf.Clone()
+			c.ServerName = t.host
+			d := tls.Dialer{NetDialer: &net.Dialer{Timeout: probeTimeout}, Config: c}
+			nc, err := d.DialContext(ctx, "tcp", t.addr)
+			if err != nil {
+				return "", "if the " + t.what + " uses a private certificate authority, set the CA file to its PEM bundle", fmt.Errorf("TLS with %s: %w", t.addr, err)
+			}
+			cs := nc.(*tls.Conn).ConnectionState()
+			nc.Close()
+			cert := cs.PeerCertificates[0]
+			parts = append(parts, fmt.Sprintf("%s: %s, certificate for %s by %s, valid until %s", t.what, tls.VersionName(cs.Version),
+				cert.Subject.CommonName, cert.Issuer.CommonName, cert.NotAfter.Format("2006-01-02")))
+		}
+		return strings.Join(parts, "; "), "", nil
+	}); err != nil {
+		return err
+	}
+	sess, err := newSession(cfg, creds)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	if err := run("Sign in", func() (string, string, error) {
+		switch {
+		case creds.HasSession():
+			return "using the pasted session cookie (checked by the token step)", "", nil
+		case creds.HasPassword():
+			if err := sess.signIn(ctx); err != nil {
+				return "", "", err
+			}
+			return "signed in as " + creds.Username, "", nil
+		}
+		return "", "enter a username and password, or paste the sessionid cookie from a signed-in browser", ErrSignedOut
+	}); err != nil {
+		return err
+	}
+	var token string
+	if err := run("Token", func() (string, string, error) {
+		t, err := sess.token(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		token = t
+		return "the token endpoint gave a fresh token", "", nil
+	}); err != nil {
+		return err
+	}
+	var ws *conn
+	if err := run("WebSocket handshake", func() (string, string, error) {
+		w, err := dialWS(ctx, cfg, sess, token)
+		if err != nil {
+			var de *dialError
+			fix := "check the WebSocket URL"
+			if errors.As(err, &de) && !de.Network {
+				fix = "the gateway refused: check the WebSocket URL and channel, and that the Site URL is exactly the site's address (Django compares it with the Origin)"
+			}
+			return "", fix, err
+		}
+		ws = &conn{ws: w}
+		return "connected to " + redactURL(cfg.WSURL), "", nil
+	}); err != nil {
+		return err
+	}
+	defer ws.ws.Close()
+	return run("First message", func() (string, string, error) {
+		type res struct {
+			data []byte
+			err  error
+		}
+		ch := make(chan res, 1)
+		go func() { // ends when the socket is closed below
+			_, data, err := ws.ws.ReadMessage()
+			ch <- res{data, err}
+		}()
+		t := clk.NewTimer(checkFirstFrame)
+		defer t.Stop()
+		got := false
+		defer func() {
+			ws.ws.Close()
+			if !got {
+				<-ch // the reader has ended
+			}
+		}()
+		select {
+		case r := <-ch:
+			got = true
+			if r.err != nil {
+				return "", "the connection was closed at once: check the channel name and the site's logs", fmt.Errorf("reading: %w", r.err)
+			}
+			m, err := decodeMessage(r.data)
+			if err != nil {
+				return fmt.Sprintf("received a frame that is not a JSON object (%v); ToastTray ignores such frames", err), "", nil
+			}
+			return fmt.Sprintf("received a %q message", m.Type), "", nil
+		case <-t.C():
+			return fmt.Sprintf("connected; no message within %s (normal when the site has nothing to send)", checkFirstFrame), "", nil
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		}
+	})
 }

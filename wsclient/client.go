@@ -3,13 +3,54 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+
+	"github.com/toasttray/toasttray/wsclient/clock"
 )
 
-// Client keeps one WebSocket connection open. Create it with New.
+// ErrClosed is returned by Send once Run has returned, and by a second Run.
+var ErrClosed = errors.New("wsclient: client stopped")
+
+// Client keeps one WebSocket connection open. Create it with New; Run it
+// once. All methods are safe for concurrent use.
 type Client struct {
 	cfg   Config
 	creds Credentials
 	opts  Options
+	clk   clock.Clock
+	log   *slog.Logger
+	rand  func() float64
+
+	handlersMu sync.Mutex
+	handlers   atomic.Pointer[map[string]func(Message)]
+
+	sendq     chan *outMsg      // Send → the Run goroutine; its capacity is the queue bound
+	reconnect chan reconnectReq // buffer 1: repeated requests collapse
+	stopped   chan struct{}     // closed when Run returns
+	started   atomic.Bool
+
+	mu     sync.Mutex
+	status Status
+
+	stats stats
+	hooks hooks // tests only
+}
+
+// hooks let tests in this package's external test file observe internal
+// events without sleeping (set through export_test.go).
+type hooks struct {
+	pong     func() // a pong arrived (reader goroutine)
+	ping     func() // a ping went out and its deadline, if any, is armed
+	oldGone  func() // after a rotation, the old connection is closed
+	switched func() // a rotation switched to the new connection
+}
+
+type reconnectReq struct {
+	reason string
+	at     int64 // clock nanos; requests older than a connection are stale
 }
 
 // New checks cfg and returns a client; nothing happens until Run.
@@ -17,19 +58,141 @@ func New(cfg Config, creds Credentials, opts Options) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg.WithDefaults(), creds: creds, opts: opts}, nil
-}
-
-// Run connects and stays connected until ctx ends or a permanent error.
-func (c *Client) Run(ctx context.Context) error { return errors.New("wsclient: not implemented yet") }
-
-// Send queues a message for the server.
-func (c *Client) Send(ctx context.Context, handler string, params map[string]any) error {
-	return errors.New("wsclient: not implemented yet")
+	c := &Client{
+		cfg:       cfg.WithDefaults(),
+		creds:     creds,
+		opts:      opts,
+		clk:       opts.Clock,
+		log:       opts.Logger,
+		rand:      opts.Rand,
+		sendq:     make(chan *outMsg, SendQueueSize),
+		reconnect: make(chan reconnectReq, 1),
+		stopped:   make(chan struct{}),
+	}
+	if c.clk == nil {
+		c.clk = clock.Real
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.rand == nil {
+		c.rand = rand.Float64
+	}
+	empty := map[string]func(Message){}
+	c.handlers.Store(&empty)
+	c.status = Status{State: StateStopped, Since: c.clk.Now()}
+	return c, nil
 }
 
 // Status returns the current status.
-func (c *Client) Status() Status { return Status{} }
+func (c *Client) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
 
-// Reconnect drops the connection and dials now; it does not block.
-func (c *Client) Reconnect(reason string) {}
+// Stats returns the counters so far.
+func (c *Client) Stats() Stats { return c.stats.snapshot() }
+
+// Reconnect asks Run to drop the connection and dial again now (after a
+// wake or a network change). It never blocks; repeated calls collapse.
+func (c *Client) Reconnect(reason string) {
+	select {
+	case c.reconnect <- reconnectReq{reason: reason, at: c.clk.Now().UnixNano()}:
+	default:
+	}
+}
+
+// setStatus records and announces a change; OnStatus must not block.
+func (c *Client) setStatus(st Status) {
+	c.mu.Lock()
+	old := c.status
+	if st.State == old.State {
+		st.Since = old.Since
+	} else {
+		st.Since = c.clk.Now()
+	}
+	if st == old {
+		c.mu.Unlock()
+		return
+	}
+	c.status = st
+	c.mu.Unlock()
+	if st.State != old.State || st.Err != old.Err {
+		c.log.Debug("status", "state", st.State.String(), "attempt", st.Attempt, "err", st.Err)
+	}
+	if c.opts.OnStatus != nil {
+		c.opts.OnStatus(st)
+	}
+}
+
+func (c *Client) jitter() float64 {
+	r := c.rand()
+	if r < 0 || r >= 1 {
+		return 0.5
+	}
+	return r
+}
+
+// Run connects and stays connected until ctx ends (then it returns nil) or
+// a permanent error: ErrSignedOut, or a configuration error the site
+// reported (ErrRejected). It may be called once.
+func (c *Client) Run(ctx context.Context) (err error) {
+	if !c.started.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		c.finish(err)
+	}()
+	watchers := c.opts.Watchers
+	if watchers == nil {
+		watchers = DefaultWatchers(c.log)
+	}
+	for _, w := range watchers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w(ctx, c.Reconnect)
+		}()
+	}
+	sess, err := newSession(c.cfg, c.creds)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	r := &runner{c: c, cfg: c.cfg, sess: sess, frames: make(chan frame)}
+	return r.loop(ctx)
+}
+
+// finish marks the client stopped and fails whatever is still queued.
+func (c *Client) finish(err error) {
+	st := c.Status()
+	switch {
+	case errors.Is(err, ErrSignedOut):
+		c.setStatus(Status{State: StateSignedOut, Err: errText(err)})
+	case err != nil:
+		c.setStatus(Status{State: StateStopped, Err: errText(err)})
+	default:
+		c.setStatus(Status{State: StateStopped, Err: st.Err})
+	}
+	close(c.stopped)
+	for {
+		select {
+		case m := <-c.sendq:
+			m.finish(ErrClosed)
+		default:
+			return
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

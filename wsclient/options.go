@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/toasttray/toasttray/wsclient/clock"
@@ -13,4 +14,15 @@ type Options struct {
 	OnStatus  func(Status)   // called on every change; must not block
 	OnMessage func(Message)  // called in order, once per message (duplicates from rotation removed); hand off quickly
 	Rand      func() float64 // in [0,1); default math/rand/v2
+	// Watchers notice sleep/wake and network changes. nil means
+	// DefaultWatchers; an empty non-nil slice means none (tests).
+	Watchers []Watcher
 }
+
+// SendQueueSize bounds the messages Send holds while disconnected.
+const SendQueueSize = 100
+
+// Watcher watches for events after which an open socket cannot be trusted
+// (sleep/wake, network change) and calls changed with a reason each time,
+// until ctx ends.
+type Watcher func(ctx context.Context, changed func(reason string))

@@ -3,9 +3,39 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/toasttray/toasttray/wsclient"
 )
 
-// Check diagnoses the connection step by step.
+// ErrCheckFailed: a step of check failed (already printed).
+var ErrCheckFailed = errors.New("check failed")
+
+// Check diagnoses the connection step by step: one line per step with a
+// verdict and, on failure, the likely fix. It fails when a step fails.
 func Check(ctx context.Context, args []string, env Env) error {
-	return errors.New("check: not implemented yet")
+	var f connFlags
+	creds, err := f.parse("check", "Tests the connection step by step: DNS, TCP, TLS, sign-in, token, handshake, first message.", args, env, stdin)
+	if err != nil {
+		return err
+	}
+	failed := false
+	err = wsclient.Check(ctx, f.cfg, creds, wsclient.Options{Logger: env.Logger}, func(st wsclient.Step) {
+		verdict := "ok  "
+		if !st.OK {
+			verdict, failed = "FAIL", true
+		}
+		fmt.Fprintf(env.Stdout, "%s %-20s %s (%s)\n", verdict, st.Name, st.Detail, st.Elapsed.Round(1e6))
+		if !st.OK && st.Fix != "" {
+			fmt.Fprintf(env.Stdout, "     %-20s fix: %s\n", "", st.Fix)
+		}
+	})
+	if err != nil || failed {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("check: %w", ErrCheckFailed)
+	}
+	fmt.Fprintln(env.Stdout, "All steps passed.")
+	return nil
 }

@@ -1,11 +1,167 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/toasttray/toasttray/wsclient"
 )
 
-// Listen runs the client headless and prints every message as a JSON line.
+// Environment variables that carry secrets, so they never appear in a
+// process list or shell history.
+const (
+	envPassword  = "TOASTTRAY_PASSWORD"
+	envSessionID = "TOASTTRAY_SESSIONID"
+	envCSRFToken = "TOASTTRAY_CSRFTOKEN"
+)
+
+const connUsage = `
+Sign in with --user and the password in $TOASTTRAY_PASSWORD (or on stdin
+with --password-stdin), or with a session cookie from a signed-in browser
+in $TOASTTRAY_SESSIONID (and $TOASTTRAY_CSRFTOKEN).
+
+Flags:
+`
+
+// connFlags are the connection flags listen and check share.
+type connFlags struct {
+	cfg           wsclient.Config
+	user          string
+	passwordStdin bool
+}
+
+func (f *connFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cfg.SiteURL, "site", "", "Django site URL, e.g. https://www.example.com (required)")
+	fs.StringVar(&f.cfg.WSURL, "ws", "", "WebSocket URL, e.g. wss://ws.example.com/prod (required)")
+	fs.StringVar(&f.cfg.Channel, "channel", "", "channel name (empty: the site's default)")
+	fs.StringVar(&f.cfg.TokenPath, "token-path", wsclient.DefaultTokenPath, "path of the token endpoint")
+	fs.StringVar(&f.cfg.LoginPath, "login-path", wsclient.DefaultLoginPath, "path of the Django login page")
+	fs.StringVar(&f.cfg.RouteKey, "route-key", wsclient.DefaultRouteKey, "API Gateway route key (the \"action\" of sent messages)")
+	fs.StringVar(&f.user, "user", "", "username for the login form")
+	fs.StringVar(&f.cfg.KeepaliveHandler, "keepalive-handler", "", "handler to call every 9 minutes to keep the connection alive (empty: none)")
+	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	fs.StringVar(&f.cfg.CAFile, "ca-file", "", "PEM file of extra certificate authorities (private CAs)")
+	fs.StringVar(&f.cfg.SessionCookieName, "session-cookie", wsclient.DefaultSessionCookieName, "name of the site's session cookie")
+}
+
+// parse parses args and gathers credentials; it prints what is wrong and
+// returns ErrUsage for a bad command line.
+func (f *connFlags) parse(name, summary string, args []string, env Env, stdin io.Reader) (wsclient.Credentials, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: toasttray %s [flags]\n\n%s\n%s", name, summary, connUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return wsclient.Credentials{}, err
+		}
+		return wsclient.Credentials{}, ErrUsage
+	}
+	fail := func(format string, a ...any) (wsclient.Credentials, error) {
+		fmt.Fprintf(env.Stderr, name+": "+format+"\n", a...)
+		return wsclient.Credentials{}, ErrUsage
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if f.cfg.SiteURL == "" || f.cfg.WSURL == "" {
+		return fail("--site and --ws are required (see -h)")
+	}
+	f.cfg.UserAgent = "ToastTray"
+	if env.Version != "" {
+		f.cfg.UserAgent += "/" + env.Version
+	}
+	if err := f.cfg.Validate(); err != nil {
+		return fail("%v", err)
+	}
+	creds := wsclient.Credentials{Username: f.user, SessionID: os.Getenv(envSessionID), CSRFToken: os.Getenv(envCSRFToken)}
+	if f.user != "" {
+		creds.Password = os.Getenv(envPassword)
+		if f.passwordStdin {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && (!errors.Is(err, io.EOF) || line == "") {
+				return fail("reading the password from stdin: %v", err)
+			}
+			creds.Password = strings.TrimRight(line, "\r\n")
+		}
+	}
+	if !creds.HasPassword() && !creds.HasSession() {
+		return fail("no credentials: give --user with $%s or --password-stdin, or set $%s", envPassword, envSessionID)
+	}
+	return creds, nil
+}
+
+// stdin is where --password-stdin reads; a variable for tests.
+var stdin io.Reader = os.Stdin
+
+// Listen runs the client headless: every received message is one JSON line
+// on stdout, every status change a JSON log line on stderr, until ctx ends.
 func Listen(ctx context.Context, args []string, env Env) error {
-	return errors.New("listen: not implemented yet")
+	var f connFlags
+	creds, err := f.parse("listen", "Connects and prints every received message as one JSON line.", args, env, stdin)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if env.Logger != nil && env.Logger.Enabled(ctx, slog.LevelDebug) {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	out := &lineOut{w: env.Stdout}
+	client, err := wsclient.New(f.cfg, creds, wsclient.Options{
+		Logger: log.With("component", "wsclient"),
+		OnStatus: func(st wsclient.Status) {
+			attrs := []any{"state", st.State.String(), "attempt", st.Attempt}
+			if !st.Until.IsZero() {
+				attrs = append(attrs, "until", st.Until)
+			}
+			if st.Err != "" {
+				attrs = append(attrs, "err", st.Err)
+			}
+			log.Info("status", attrs...)
+		},
+		OnMessage: out.message,
+	})
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if err := client.Run(ctx); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return out.err
+}
+
+// lineOut prints messages as compact JSON lines; it keeps the first
+// write error (a closed pipe) for Listen to return.
+type lineOut struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf bytes.Buffer
+	err error
+}
+
+func (o *lineOut) message(m wsclient.Message) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf.Reset()
+	if err := json.Compact(&o.buf, m.Raw); err != nil {
+		return // DecodeMessage accepted it as JSON: cannot happen
+	}
+	o.buf.WriteByte('\n')
+	if _, err := o.w.Write(o.buf.Bytes()); err != nil && o.err == nil {
+		o.err = fmt.Errorf("writing to stdout: %w", err)
+	}
 }

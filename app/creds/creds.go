@@ -171,6 +171,9 @@ type SettingsSaver interface {
 func (s Store) SaveAll(st SettingsSaver, set settings.Settings, c wsclient.Credentials) error {
 	set = set.Normalized()
 	c.Username = set.Username
+	if set.SiteURL == "" && !Empty(c) {
+		return fmt.Errorf("saving credentials: %w: the site URL is needed to file them", ErrInvalid)
+	}
 	if !Empty(c) {
 		if err := Check(c); err != nil {
 			return fmt.Errorf("saving credentials: %w", err)

@@ -1,8 +1,12 @@
 package service
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,7 +58,7 @@ func TestEndToEndWithEmulator(t *testing.T) {
 	defer h.Close()
 	fn := &fakeNotifier{ch: make(chan notify.Notification, 10)}
 	statuses := make(statusWaiter, 100)
-	s := New(Options{Version: "test", Notifier: fn, History: h, OnStatus: statuses.on})
+	s := New(Options{Version: "test", Notifier: fn, History: h, OnStatus: statuses.on, Watchers: []wsclient.Watcher{}})
 	defer s.Stop()
 
 	set := demoSettings(srv)
@@ -71,13 +75,21 @@ func TestEndToEndWithEmulator(t *testing.T) {
 		t.Fatalf("popup %+v", got)
 	}
 
+	// Reconnect now: a second connection.
+	s.Reconnect()
+	for srv.Counters().Connects < 2 {
+		statuses.waitFor(t, wsclient.StateConnected)
+	}
+
 	set.MinLevel = "error"
 	if err := s.Restart(set, creds); err != nil {
 		t.Fatal(err)
 	}
-	statuses.waitFor(t, wsclient.StateConnected)
-	if c := srv.Counters(); c.Connects != 2 {
-		t.Fatalf("connects %d, want 2 (one per Restart)", c.Connects)
+	for srv.Counters().Connects < 3 {
+		statuses.waitFor(t, wsclient.StateConnected)
+	}
+	if c := srv.Counters(); c.Connects != 3 {
+		t.Fatalf("connects %d, want 3", c.Connects)
 	}
 	srv.Push("", wstest.DemoToast(1)) // info: recorded, not shown
 	srv.Push("", wstest.DemoToast(3)) // error: shown
@@ -93,26 +105,51 @@ func TestEndToEndWithEmulator(t *testing.T) {
 	}
 }
 
-// Wrong password: Run gives up, the status and Err say signed out.
+// Wrong password: Run gives up, Done closes, the status and Err say
+// signed out, and the password is in no log line.
 func TestEndToEndSignedOut(t *testing.T) {
-	srv := wstest.NewServer(wstest.Options{})
+	srv := wstest.NewServer(wstest.Options{Users: map[string]string{"alice": "right-s3cret-XYZ"}})
 	defer srv.Close()
+	var logs syncBuffer
 	statuses := make(statusWaiter, 100)
-	s := New(Options{OnStatus: statuses.on})
+	s := New(Options{OnStatus: statuses.on, Watchers: []wsclient.Watcher{}, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	defer s.Stop()
-	if err := s.Restart(demoSettings(srv), wsclient.Credentials{Username: "demo", Password: "wrong"}); err != nil {
+	set := demoSettings(srv)
+	set.Username = "alice"
+	if err := s.Restart(set, wsclient.Credentials{Username: "alice", Password: "wrong-s3cret-XYZ"}); err != nil {
 		t.Fatal(err)
 	}
-	st := statuses.waitFor(t, wsclient.StateSignedOut)
-	if st.Err == "" {
-		t.Fatalf("%+v", st)
-	}
-	for s.Err() == nil { // set just before the final status is published
-		<-statuses
+	select {
+	case <-s.Done():
+	case <-time.After(20 * time.Second): // hang guard
+		t.Fatal("Run did not give up")
 	}
 	if !errors.Is(s.Err(), wsclient.ErrSignedOut) {
 		t.Fatalf("Err() = %v", s.Err())
 	}
+	if st := statuses.waitFor(t, wsclient.StateSignedOut); st.Err == "" {
+		t.Fatalf("%+v", st)
+	}
+	if strings.Contains(logs.String(), "s3cret") || strings.Contains(s.Err().Error(), "s3cret") {
+		t.Fatalf("password leaked:\n%s", logs.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // Invalid settings: Restart fails and the status carries the reason.

@@ -33,6 +33,9 @@ type Options struct {
 	Clock    clock.Clock     // default clock.Real
 	Logger   *slog.Logger    // default slog.Default()
 	Rand     func() float64  // the client's jitter source; nil: its default
+	// Watchers is wsclient.Options.Watchers: nil means the client's
+	// defaults (sleep/wake, network change); empty means none (tests).
+	Watchers []wsclient.Watcher
 
 	// OnStatus receives status changes on the service's own goroutine, so
 	// a slow receiver never holds up the client; if it falls behind, it
@@ -119,6 +122,7 @@ func (s *Service) Restart(set settings.Settings, c wsclient.Credentials) error {
 		Clock:     s.opts.Clock,
 		Logger:    s.opts.Logger,
 		Rand:      s.opts.Rand,
+		Watchers:  s.opts.Watchers,
 		OnStatus:  func(st wsclient.Status) { s.status(gen, st) },
 		OnMessage: func(m wsclient.Message) { s.message(m, site, sound) },
 	})

@@ -67,6 +67,7 @@ func TestMessageRouting(t *testing.T) {
 	if len(seen) != 3 || seen[1] != "chat_message" {
 		t.Fatalf("OnMessage saw %v", seen)
 	}
+	s.Stop() // Shown counts Notify calls that returned: wait for them
 	if st := s.GateStats(); st.Filtered != 1 || st.Shown != 1 {
 		t.Fatalf("%+v", st)
 	}

@@ -25,7 +25,7 @@ const (
 // quickly; none is called on a UI thread, but the controller's loop waits
 // for them.
 type Backend interface {
-	Reconnect()             // drop the connection and dial now
+	Reconnect()             // drop the connection and dial now (or restart a client that gave up)
 	Pause(until time.Time)  // zero time: resume
 	ReloadSettings() Target // re-read settings after the settings window closed; restarts the client if they changed
 }
@@ -71,12 +71,24 @@ func newController(clk clock.Clock, log *slog.Logger, b Backend, t Target, draw 
 	}
 }
 
+// setTarget stores what the menu shows about the settings.
+func (c *controller) setTarget(t Target) {
+	c.mu.Lock()
+	c.target = t
+	c.mu.Unlock()
+	c.poke()
+}
+
 // SetStatus stores the client's status and asks for a redraw. It never
 // blocks, so it is safe as wsclient's OnStatus callback.
 func (c *controller) SetStatus(s wsclient.Status) {
 	c.mu.Lock()
+	prev := c.status
 	c.status = s
 	c.mu.Unlock()
+	if s.State != prev.State {
+		c.log.Info("connection", "state", s.State.String(), "attempt", s.Attempt, "err", s.Err)
+	}
 	c.poke()
 }
 
@@ -157,7 +169,12 @@ func (c *controller) handle(ctx context.Context, wg *sync.WaitGroup, a Action) e
 	c.log.Debug("tray menu", "action", a)
 	switch a {
 	case ActReconnect:
-		c.backend.Reconnect()
+		// May read the keyring and restart the client: not on this loop.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.backend.Reconnect()
+		}()
 	case ActPause15Min, ActPause1Hour, ActPauseTomorrow:
 		choice := map[Action]PauseChoice{ActPause15Min: Pause15Min, ActPause1Hour: Pause1Hour,
 			ActPauseTomorrow: PauseTomorrow}[a]
@@ -205,10 +222,7 @@ func (c *controller) openWindow(ctx context.Context, wg *sync.WaitGroup, w Windo
 			c.log.Warn("window process failed", "window", w, "err", err)
 		}
 		if w == WindowSettings && ctx.Err() == nil {
-			t := c.backend.ReloadSettings()
-			c.mu.Lock()
-			c.target = t
-			c.mu.Unlock()
+			c.setTarget(c.backend.ReloadSettings())
 		}
 		c.mu.Lock()
 		delete(c.openWins, w)

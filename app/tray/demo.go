@@ -22,9 +22,29 @@ const (
 	demoUser     = "demo"
 	demoPassword = "demo" // wstest's default user
 	demoChannel  = "demo"
-	// DemoInterval is how often the demo pushes a toast.
-	DemoInterval = 4 * time.Second
+	// DemoInterval is how often the demo pushes a toast, unless
+	// TOASTTRAY_DEMO_INTERVAL says otherwise ("0" stops the toasts, to
+	// measure the idle cost of a connected tray).
+	DemoInterval    = 4 * time.Second
+	demoIntervalEnv = "TOASTTRAY_DEMO_INTERVAL"
 )
+
+// demoInterval reads TOASTTRAY_DEMO_INTERVAL (a Go duration, or 0).
+func demoInterval(log *slog.Logger) time.Duration {
+	v := os.Getenv(demoIntervalEnv)
+	if v == "" {
+		return DemoInterval
+	}
+	if v == "0" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		log.Warn("ignoring bad "+demoIntervalEnv, "value", v)
+		return DemoInterval
+	}
+	return d
+}
 
 // demoToasts cycle through every level; one carries a link (the history
 // window's Open button) and one has markup that must show as text.
@@ -70,19 +90,23 @@ func startDemo(ctx context.Context, log *slog.Logger, clk clock.Clock) (*demoEnv
 	}
 	d := &demoEnv{srv: srv, dir: dir}
 	ctx, d.cancel = context.WithCancel(ctx)
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		d.push(ctx, clk, log)
-	}()
+	if every := demoInterval(log); every > 0 {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.push(ctx, clk, log, every)
+		}()
+	} else {
+		log.Info("demo mode: no demo toasts (" + demoIntervalEnv + "=0)")
+	}
 	log.Info("demo mode: built-in server started; saved settings and the keyring are not used",
 		"site", srv.URL, "ws", srv.WSURL, "config_dir", dir)
 	return d, nil
 }
 
-// push sends the next demo toast every DemoInterval until ctx ends.
-func (d *demoEnv) push(ctx context.Context, clk clock.Clock, log *slog.Logger) {
-	t := clk.NewTicker(DemoInterval)
+// push sends the next demo toast every interval until ctx ends.
+func (d *demoEnv) push(ctx context.Context, clk clock.Clock, log *slog.Logger, every time.Duration) {
+	t := clk.NewTicker(every)
 	defer t.Stop()
 	for i := 0; ; i++ {
 		select {

@@ -98,9 +98,9 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 
 	// The controller exists before the service so that the service's
-	// status callback has somewhere to go; it only stores and pokes.
-	var draw drawFunc
-	ctl := newController(clock.Real, log, nil, Target{}, draw.call, nil)
+	// status callback has somewhere to go (it only stores and pokes); its
+	// backend, window launcher and drawing are filled in before it runs.
+	ctl := newController(clock.Real, log, nil, Target{}, nil, nil)
 	ctl.demo = opts.Demo
 
 	svc := service.New(service.Options{
@@ -120,11 +120,11 @@ func Run(ctx context.Context, opts Options) error {
 		log:   log,
 	}
 	ctl.backend = be
-	ctl.target = be.ReloadSettings()
+	ctl.setTarget(be.ReloadSettings())
 	ctl.open = (&launcher{env: childEnv, demo: opts.Demo, log: log}).run
 
 	var initial []Window
-	if !ctl.target.Configured {
+	if !ctl.view().Configured {
 		log.Info("first run: opening Settings")
 		initial = append(initial, WindowSettings)
 	}
@@ -153,14 +153,14 @@ func Run(ctx context.Context, opts Options) error {
 	if bus {
 		st, end := startSysTray(log)
 		defer end()
-		draw.set(st.draw)
+		ctl.draw = st.draw
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			st.forward(fwdCtx, actions)
 		}()
 	} else {
-		draw.set(func(m Menu) { log.Info("status", "line", m.Status, "detail", m.Detail) })
+		ctl.draw = func(m Menu) { log.Debug("status", "line", m.Status, "detail", m.Detail) }
 	}
 	// Requests from second launches become clicks on the menu.
 	wg.Add(1)
@@ -192,22 +192,6 @@ func Run(ctx context.Context, opts Options) error {
 		log.Info("shutting down", "reason", context.Cause(ctx))
 	}
 	return err
-}
-
-// drawFunc lets the controller be built before the tray exists.
-type drawFunc struct {
-	mu sync.Mutex
-	f  func(Menu)
-}
-
-func (d *drawFunc) set(f func(Menu)) { d.mu.Lock(); d.f = f; d.mu.Unlock() }
-func (d *drawFunc) call(m Menu) {
-	d.mu.Lock()
-	f := d.f
-	d.mu.Unlock()
-	if f != nil {
-		f(m)
-	}
 }
 
 // startSysTray exports the StatusNotifierItem and builds the menu; end

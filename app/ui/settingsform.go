@@ -89,6 +89,7 @@ type SettingsForm struct {
 	message                      *widget.Label
 	reasons                      map[string]*canvas.Text
 	reasonBoxes                  []reasonBox
+	form                         *fyne.Container
 	touched                      map[string]bool   // fields the user edited: their reasons show
 	showAll                      bool              // Save or Test pressed: every reason shows
 	filling                      bool              // fill is setting the fields, not the user
@@ -176,7 +177,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.forgetBtn = widget.NewButtonWithIcon("Forget credentials", theme.DeleteIcon(), f.forget)
 	f.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.save)
 	f.saveBtn.Importance = widget.HighImportance
-	f.steps = container.NewVBox()
+	f.steps = container.New(layout.NewCustomPaddedVBoxLayout(-2 * theme.InnerPadding()))
 	f.message = widget.NewLabel("")
 	f.message.Wrapping = fyne.TextWrapWord
 	f.message.Hide()
@@ -199,6 +200,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	cells = append(cells, row("Show", settings.FieldMinLevel, f.minLevel)...)
 	cells = append(cells, widget.NewLabel(""), container.NewVBox(f.sound, f.autostart))
 	form := container.New(layout.NewFormLayout(), cells...)
+	f.form = form
 
 	buttons := container.NewHBox(f.testBtn, f.forgetBtn, layout.NewSpacer(), f.saveBtn)
 	top := container.NewVBox(f.intro)
@@ -278,6 +280,7 @@ func (f *SettingsForm) load() {
 		if !exists {
 			f.intro.SetText(firstRunText)
 			f.intro.Show()
+			f.relayout()
 		}
 		switch {
 		case err != nil:
@@ -380,9 +383,14 @@ func (f *SettingsForm) problems() map[string]string {
 // edited (every field once Save or Test was pressed), and returns all.
 func (f *SettingsForm) validate() map[string]string {
 	p := f.problems()
+	relayout := false
 	for _, rb := range f.reasonBoxes {
 		r := p[rb.field]
-		if r != "" && (f.showAll || f.touched[rb.field]) {
+		show := r != "" && (f.showAll || f.touched[rb.field])
+		if show != rb.box.Visible() {
+			relayout = true
+		}
+		if show {
 			f.reasons[rb.field].Text = r
 			f.reasons[rb.field].Refresh()
 			rb.box.Show()
@@ -390,7 +398,18 @@ func (f *SettingsForm) validate() map[string]string {
 			rb.box.Hide()
 		}
 	}
+	if relayout {
+		f.relayout()
+	}
 	return p
+}
+
+// relayout lays the form out again: showing or hiding an object does not
+// make its containers recompute their layout.
+func (f *SettingsForm) relayout() {
+	if f.content != nil {
+		f.content.Refresh()
+	}
 }
 
 func (f *SettingsForm) showSignIn() {
@@ -404,6 +423,7 @@ func (f *SettingsForm) showSignIn() {
 		f.passwordBox.Show()
 	}
 	f.validate()
+	f.relayout()
 }
 
 func (f *SettingsForm) setEnabled(on bool) {
@@ -425,6 +445,7 @@ func (f *SettingsForm) say(msg string) {
 	} else {
 		f.message.Show()
 	}
+	f.relayout()
 }
 
 func (f *SettingsForm) sayError(msg string) {
@@ -558,8 +579,8 @@ func stepRow(st wsclient.Step) fyne.CanvasObject {
 	if st.Detail != "" {
 		text += ": " + st.Detail
 	}
-	if st.Elapsed > 0 {
-		text += fmt.Sprintf(" (%d ms)", st.Elapsed.Milliseconds())
+	if ms := st.Elapsed.Milliseconds(); ms > 0 {
+		text += fmt.Sprintf(" (%d ms)", ms)
 	}
 	if !st.OK && st.Fix != "" {
 		text += "\n→ " + st.Fix

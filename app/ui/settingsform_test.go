@@ -132,7 +132,6 @@ func TestSettingsFirstRunExplains(t *testing.T) {
 	}
 }
 
-
 func TestSettingsInvalidInputShowsReason(t *testing.T) {
 	keyring.MockInit()
 	e := newFormEnv(t, nil)
@@ -324,4 +323,31 @@ func labelsIn(o fyne.CanvasObject) []string {
 		return out
 	}
 	return nil
+}
+
+// Saved settings that are invalid show every reason at once, laid out
+// under their fields (showing an object does not lay out its container).
+func TestSettingsSavedInvalidShowsReasonsLaidOut(t *testing.T) {
+	keyring.MockInit()
+	e := newFormEnv(t, func(st settings.Store, _ creds.Store) {
+		s := settings.Default()
+		s.SiteURL, s.WSURL, s.Username, s.Channel = "http://intranet.example.com", "wss://ws.example.com/prod", "alice", "ops team"
+		if err := st.Save(s); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, field := range []string{settings.FieldSiteURL, settings.FieldChannel, "password"} {
+		if e.f.Reason(field) == "" {
+			t.Errorf("%s: no reason shown for saved invalid settings", field)
+		}
+	}
+	for _, rb := range e.f.reasonBoxes {
+		if !rb.box.Visible() {
+			continue
+		}
+		text := e.f.reasons[rb.field]
+		if rb.box.Size().Height < text.MinSize().Height || text.Size().Width <= 0 {
+			t.Errorf("%s: reason shown but not laid out: box %v, text %v", rb.field, rb.box.Size(), text.Size())
+		}
+	}
 }

@@ -102,7 +102,7 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 	f := NewSettingsForm(deps)
 	defer f.Close()
 	w.SetContent(f.Content())
-	w.Resize(fyne.NewSize(640, 760))
+	w.Resize(fyne.NewSize(640, 700))
 	return runWindow(ctx, a, w, log)
 }
 

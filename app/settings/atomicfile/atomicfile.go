@@ -4,7 +4,6 @@
 package atomicfile
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -65,12 +64,8 @@ func syncDir(dir string) {
 	if runtime.GOOS == "windows" {
 		return
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
 }

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/toasttray/toasttray/wsclient/wstest"
+)
+
+func TestCheckAllSteps(t *testing.T) {
+	s := wstest.NewServer(wstest.Options{})
+	defer s.Close()
+	t.Setenv(envPassword, "demo")
+	out := newLineWriter("WebSocket handshake")
+	done := make(chan error, 1)
+	go func() { done <- Check(context.Background(), connArgs(s), testEnv(out, &bytes.Buffer{})) }()
+	waitSeen(t, out, done)
+	s.Push("", map[string]any{"type": "toast", "message": "hi"})
+	if err := <-done; err != nil {
+		t.Fatalf("Check = %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, step := range []string{"DNS", "TCP", "TLS", "Sign in", "Token", "WebSocket handshake", "First message"} {
+		if !strings.Contains(text, "ok   "+step) {
+			t.Errorf("no ok %s in:\n%s", step, text)
+		}
+	}
+	if !strings.Contains(text, `received a "toast" message`) || !strings.Contains(text, "All steps passed") {
+		t.Errorf("output:\n%s", text)
+	}
+}
+
+func TestCheckFailsWithFix(t *testing.T) {
+	s := wstest.NewServer(wstest.Options{})
+	defer s.Close()
+	tests := []struct {
+		name, password string
+		args           []string
+		step, fix      string
+	}{
+		{"bad password", "nope", nil, "FAIL Sign in", "check the username and password"},
+		{"bad token path", "demo", []string{"--token-path", "/api/nope/"}, "FAIL Token", "token path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(envPassword, tt.password)
+			var out bytes.Buffer
+			err := Check(context.Background(), connArgs(s, tt.args...), testEnv(&out, &bytes.Buffer{}))
+			if !errors.Is(err, ErrCheckFailed) {
+				t.Fatalf("Check = %v", err)
+			}
+			if !strings.Contains(out.String(), tt.step) || !strings.Contains(out.String(), "fix: ") || !strings.Contains(out.String(), tt.fix) {
+				t.Fatalf("output:\n%s", out.String())
+			}
+			if tt.password != "demo" && strings.Contains(out.String(), tt.password) {
+				t.Fatalf("password printed:\n%s", out.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toasttray/toasttray/wsclient/wstest"
+)
+
+func connArgs(s *wstest.Server, extra ...string) []string {
+	return append([]string{"--site", s.URL, "--ws", s.WSURL, "--user", "demo"}, extra...)
+}
+
+func waitSeen(t *testing.T, w *lineWriter, done chan error) {
+	t.Helper()
+	select {
+	case <-w.seen:
+	case err := <-done:
+		t.Fatalf("ended early: %v\n%s", err, w.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("never saw %q in:\n%s", w.want, w.String())
+	}
+}
+
+func TestListenPrintsMessagesAsJSONLines(t *testing.T) {
+	s := wstest.NewServer(wstest.Options{})
+	defer s.Close()
+	t.Setenv(envPassword, "demo")
+	out := newLineWriter(`"n":2`)
+	errOut := newLineWriter(`"state":"connected"`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Listen(ctx, connArgs(s), testEnv(out, errOut)) }()
+	waitSeen(t, errOut, done)
+	s.Push("", map[string]any{"type": "toast", "level": "info", "message": "multi\nline", "n": 1})
+	s.Push("", json.RawMessage("{\n  \"type\": \"x\",\n  \"n\": 2\n}"))
+	waitSeen(t, out, done)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Listen = %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || lines[1] != `{"type":"x","n":2}` {
+		t.Fatalf("stdout:\n%s", out.String())
+	}
+	for _, l := range strings.Split(strings.TrimSpace(errOut.String()), "\n") {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("stderr line is not JSON: %s", l)
+		}
+		if strings.Contains(l, "ws_token=") && !strings.Contains(l, "REDACTED") {
+			t.Fatalf("token in log: %s", l)
+		}
+	}
+}
+
+func TestListenPasswordFromStdin(t *testing.T) {
+	s := wstest.NewServer(wstest.Options{})
+	defer s.Close()
+	t.Setenv(envPassword, "wrong")
+	old := stdin
+	stdin = strings.NewReader("demo\n")
+	defer func() { stdin = old }()
+	errOut := newLineWriter(`"state":"connected"`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Listen(ctx, connArgs(s, "--password-stdin"), testEnv(&bytes.Buffer{}, errOut)) }()
+	waitSeen(t, errOut, done)
+	cancel()
+	<-done
+}
+
+func TestListenSignedOutFails(t *testing.T) {
+	s := wstest.NewServer(wstest.Options{})
+	defer s.Close()
+	t.Setenv(envPassword, "wrong")
+	var errOut bytes.Buffer
+	err := Listen(context.Background(), connArgs(s), testEnv(&bytes.Buffer{}, &lockedWriter{w: &errOut}))
+	if err == nil || !strings.Contains(errOut.String(), `"state":"signed-out"`) || strings.Contains(errOut.String(), "wrong") {
+		t.Fatalf("err %v\n%s", err, errOut.String())
+	}
+}
+
+func TestListenUsage(t *testing.T) {
+	t.Setenv(envPassword, "")
+	t.Setenv(envSessionID, "")
+	for _, args := range [][]string{
+		{},
+		{"--site", "https://a.example", "--ws", "wss://b.example", "--user", "u"}, // no password
+		{"--site", "https://a.example", "--ws", "wss://b.example", "--channel", "bad name"},
+		{"--site", "http://a.example", "--ws", "wss://b.example"},
+		{"--site", "https://a.example", "--ws", "wss://b.example", "extra"},
+	} {
+		var errOut bytes.Buffer
+		if err := Listen(context.Background(), args, testEnv(&bytes.Buffer{}, &errOut)); !errors.Is(err, ErrUsage) {
+			t.Errorf("%v: err %v", args, err)
+		}
+		if errOut.Len() == 0 {
+			t.Errorf("%v: nothing printed", args)
+		}
+	}
+}

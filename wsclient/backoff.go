@@ -1,0 +1,68 @@
+package wsclient
+
+import "time"
+
+// Backoff is the full-jitter delay before retry n (0-based):
+// r × min(cap, base×2ⁿ), with r in [0,1). Full jitter spreads a fleet of
+// clients that failed together over the whole window instead of moving
+// the herd as one (PROTOCOL.md §6). Pure, so it can be table-tested.
+func Backoff(n int, base, cap time.Duration, r float64) time.Duration {
+	if n < 0 {
+		n = 0
+	}
+	window := cap
+	if n < 62 && base > 0 && base<<n > 0 && base<<n < cap {
+		window = base << n
+	}
+	r = min(max(r, 0), 1)
+	return time.Duration(r * float64(window))
+}
+
+// Where the backoff exponent starts after a connection that had been up
+// for StableAfter ends. With the default 0.5 s base:
+//   - an abrupt drop (no close frame: our network, a reset) is most likely
+//     this machine's alone, so retry within [0, 2 s): median 1 s;
+//   - a close frame from the server (restart, 1011, 1012 …) most likely hit
+//     every client at once, so spread over [0, 4 s): with 200 clients no
+//     second holds much more than a quarter of them;
+//   - 1001 going away of one healthy connection (gateway idle or 2-hour
+//     limit) reconnects at once.
+const (
+	firstRetryAbrupt      = 2
+	firstRetryServerClose = 3
+)
+
+// Token budget: at most budgetTokens tokens per budgetWindow from one
+// client whatever happens (wake storms, flapping networks), half the
+// site's default 20 a minute so a second instance of the user still fits.
+const (
+	budgetTokens = 10
+	budgetWindow = time.Minute
+)
+
+// rateLimitWait is how long to stay away after "Rate limit exceeded": the
+// site counts over a sliding minute, so after a minute every earlier
+// request has left the window. rateLimitJitter spreads a fleet.
+const (
+	rateLimitWait   = time.Minute
+	rateLimitJitter = 15 * time.Second
+)
+
+// budget remembers when tokens were requested.
+type budget struct{ times []time.Time }
+
+// wait returns how long until another token may be requested at now.
+func (b *budget) wait(now time.Time) time.Duration {
+	cut := now.Add(-budgetWindow)
+	i := 0
+	for i < len(b.times) && !b.times[i].After(cut) {
+		i++
+	}
+	b.times = b.times[i:]
+	if len(b.times) < budgetTokens {
+		return 0
+	}
+	return b.times[0].Add(budgetWindow).Sub(now)
+}
+
+func (b *budget) spend(now time.Time) { b.times = append(b.times, now) }

@@ -1,0 +1,468 @@
+package wsclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
+	"github.com/toasttray/toasttray/wsclient/wstest"
+)
+
+// TestTokenBudgetUnderReconnectStorm: immediate reconnect requests (a
+// flapping network) never make the client exceed its budget, so the site's
+// 20-a-minute limit is never hit.
+func TestTokenBudgetUnderReconnectStorm(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{})
+	var mu sync.Mutex
+	var attempts []time.Time
+	h.client = mustNew(t, h, func(o *wsclient.Options) {
+		o.OnStatus = func(st wsclient.Status) {
+			if st.State == wsclient.StateConnecting {
+				mu.Lock()
+				attempts = append(attempts, h.clk.Now())
+				mu.Unlock()
+			}
+			h.status <- st
+		}
+	})
+	h.start()
+	for i := 0; i < 40; i++ {
+		select {
+		case st := <-h.status:
+			switch st.State {
+			case wsclient.StateConnected:
+				h.client.Reconnect("test storm")
+			case wsclient.StateWaiting:
+				h.advanceTo(st.Until)
+			case wsclient.StateRateLimited:
+				t.Fatalf("rate limited by the server: %+v", st)
+			}
+		case <-time.After(failsafe):
+			t.Fatal("stuck")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range attempts {
+		n := 0
+		for j := i; j < len(attempts) && attempts[j].Sub(attempts[i]) < time.Minute; j++ {
+			n++
+		}
+		if n > 10 {
+			t.Fatalf("%d attempts within a minute from %v", n, attempts[i])
+		}
+	}
+	if c := h.srv.Counters(); c.Refused(wstest.ReasonTokenRateLimited) != 0 || c.Refused(wstest.ReasonRateLimitedUser) != 0 {
+		t.Fatalf("server refused: %+v", c.Refusals)
+	}
+}
+
+// mustNew rebuilds h's client with changed options.
+func mustNew(t *testing.T, h *harness, mod func(*wsclient.Options)) *wsclient.Client {
+	opts := wsclient.Options{
+		Clock: h.clk, Rand: func() float64 { return 0.5 }, Watchers: []wsclient.Watcher{},
+		OnStatus:  func(st wsclient.Status) { h.status <- st },
+		OnMessage: func(m wsclient.Message) { h.msgs <- m },
+	}
+	mod(&opts)
+	c, err := wsclient.New(wsclient.Config{SiteURL: h.srv.URL, WSURL: h.srv.WSURL}, wsclient.Credentials{Username: "demo", Password: "demo"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestRateLimitedWaitsOutTheWindow: "Rate limit exceeded" makes the
+// client wait at least a minute, so it stays under 20 tokens a minute.
+func TestRateLimitedWaitsOutTheWindow(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{})
+	h.srv.SetTokenFault(wstest.TokenRateLimited)
+	h.start()
+	start := h.clk.Now()
+	tries := 0
+	for h.clk.Now().Sub(start) < 10*time.Minute {
+		st := h.waitState(wsclient.StateRateLimited)
+		tries++
+		if d := st.Until.Sub(h.clk.Now()); d < time.Minute {
+			t.Fatalf("rate-limited wait %v < 1m", d)
+		}
+		if !errors.Is(errors.New(st.Err), wsclient.ErrRateLimited) && st.Err == "" {
+			t.Fatalf("no error shown: %+v", st)
+		}
+		h.advanceTo(st.Until)
+	}
+	if tries > 10 {
+		t.Fatalf("%d token requests in 10 minutes", tries)
+	}
+	h.srv.SetTokenFault(wstest.TokenOK)
+	for {
+		select {
+		case st := <-h.status:
+			switch st.State {
+			case wsclient.StateRateLimited:
+				h.advanceTo(st.Until)
+			case wsclient.StateConnected:
+				return
+			}
+		case <-time.After(failsafe):
+			t.Fatal("did not connect after the limit lifted")
+		}
+	}
+}
+
+// TestSignedOutStops: an expired pasted session and no password stops Run
+// with ErrSignedOut and no further requests.
+func TestSignedOutStops(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{})
+	sid, csrf := h.srv.NewSession("demo")
+	h.client = mustNewCreds(t, h, wsclient.Credentials{SessionID: sid, CSRFToken: csrf})
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	h.srv.SignOut("demo")
+	h.srv.ResetAll()
+	st := h.waitState(wsclient.StateWaiting)
+	h.advanceTo(st.Until)
+	select {
+	case err := <-h.done:
+		if !errors.Is(err, wsclient.ErrSignedOut) {
+			t.Fatalf("Run = %v", err)
+		}
+		h.done <- err
+	case <-time.After(failsafe):
+		t.Fatal("Run did not stop")
+	}
+	if st := h.client.Status(); st.State != wsclient.StateSignedOut || st.Err == "" {
+		t.Fatalf("status %+v", st)
+	}
+	before := h.srv.Counters()
+	h.clk.Advance(time.Hour)
+	if after := h.srv.Counters(); after.Refused(wstest.ReasonTokenNoAuth) != before.Refused(wstest.ReasonTokenNoAuth) || after.TokensIssued != before.TokensIssued {
+		t.Fatal("requests after signed out")
+	}
+	if before.Refused(wstest.ReasonTokenNoAuth) != 1 {
+		t.Fatalf("token requests refused: %d, want 1", before.Refused(wstest.ReasonTokenNoAuth))
+	}
+}
+
+// TestSignedOutSignsInAgain: with a password, an ended session is renewed
+// once and the client reconnects.
+func TestSignedOutSignsInAgain(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{})
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	h.srv.SignOut("demo")
+	h.srv.ResetAll()
+	st := h.waitState(wsclient.StateWaiting)
+	h.advanceTo(st.Until)
+	h.waitState(wsclient.StateConnected)
+	if c := h.srv.Counters(); c.LoginsOK != 2 {
+		t.Fatalf("logins %d", c.LoginsOK)
+	}
+}
+
+func mustNewCreds(t *testing.T, h *harness, creds wsclient.Credentials) *wsclient.Client {
+	c, err := wsclient.New(wsclient.Config{SiteURL: h.srv.URL, WSURL: h.srv.WSURL}, creds, wsclient.Options{
+		Clock: h.clk, Rand: func() float64 { return 0.5 }, Watchers: []wsclient.Watcher{},
+		OnStatus: func(st wsclient.Status) { h.status <- st }, OnMessage: func(m wsclient.Message) { h.msgs <- m },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestBlackholeDetected: once the peer has answered a ping, a missed pong
+// replaces the connection.
+func TestBlackholeDetected(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{})
+	pong, pongs := signal()
+	ping, pings := signal()
+	wsclient.SetPongHook(h.client, pong)
+	wsclient.SetPingHook(h.client, ping)
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	h.clk.Advance(wsclient.DefaultPingInterval)
+	waitSignal(t, pings, "ping")
+	waitSignal(t, pongs, "pong")
+	h.srv.SetBlackhole(true)
+	h.clk.Advance(wsclient.DefaultPingInterval)
+	waitSignal(t, pings, "second ping")
+	h.clk.Advance(wsclient.DefaultPongWait)
+	st := h.waitState(wsclient.StateWaiting)
+	if h.client.Stats().PongTimeout != 1 {
+		t.Fatalf("stats %+v", h.client.Stats())
+	}
+	h.srv.SetBlackhole(false)
+	h.advanceTo(st.Until)
+	h.waitState(wsclient.StateConnected)
+}
+
+// TestPingIgnoringPeerKept: a gateway that never answers pings is not
+// dropped for it.
+func TestPingIgnoringPeerKept(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{srv: wstest.Options{IgnorePings: true}})
+	ping, pings := signal()
+	wsclient.SetPingHook(h.client, ping)
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	for i := 0; i < 8; i++ {
+		h.clk.Advance(wsclient.DefaultPingInterval)
+		waitSignal(t, pings, "ping")
+	}
+	h.clk.Advance(wsclient.DefaultPongWait)
+	h.srv.Push("default", toast(7))
+	if n := msgN(t, h.waitMsg()); n != 7 {
+		t.Fatalf("message %d", n)
+	}
+	if c := h.srv.Counters(); c.Connects != 1 || h.client.Stats().PongTimeout != 0 || h.client.Status().State != wsclient.StateConnected {
+		t.Fatalf("connection replaced: %+v %+v", c, h.client.Stats())
+	}
+}
+
+// TestRotationExactlyOnce: a make-before-break rotation while toasts
+// stream in loses none and duplicates none.
+func TestRotationExactlyOnce(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{cfg: func(c *wsclient.Config) { c.RotateAfter = time.Minute }})
+	gone, gones := signal()
+	wsclient.SetOldGoneHook(h.client, gone)
+	switched, switches := signal()
+	wsclient.SetSwitchedHook(h.client, switched)
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	stopPush := make(chan struct{})
+	pushed := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { pushed <- n }()
+		for {
+			select {
+			case <-stopPush:
+				return
+			default:
+			}
+			// The emulator's per-connection queue holds 256: keep
+			// fewer than that in flight.
+			for int(h.client.Stats().Delivered) < n-100 {
+				select {
+				case <-stopPush:
+					return
+				default:
+					runtime.Gosched()
+				}
+			}
+			n++
+			if h.srv.Push("default", toast(n)) == 0 {
+				t.Errorf("push %d reached no connection", n)
+			}
+		}
+	}()
+	h.clk.Advance(time.Minute)
+	waitSignal(t, switches, "rotation switch")
+	// Both connections receive during the overlap; push on for a while.
+	for n := int(h.client.Stats().Delivered); int(h.client.Stats().Delivered) < n+200; {
+		runtime.Gosched()
+	}
+	h.clk.Advance(wsclient.RotateOverlap)
+	waitSignal(t, gones, "old connection closed")
+	close(stopPush)
+	last := <-pushed
+	h.srv.Push("default", toast(last+1))
+	seen := map[int]int{}
+	for {
+		n := msgN(t, h.waitMsg())
+		seen[n]++
+		if n == last+1 {
+			break
+		}
+	}
+	for i := 1; i <= last+1; i++ {
+		if seen[i] != 1 {
+			t.Fatalf("message %d delivered %d times (of %d)", i, seen[i], last+1)
+		}
+	}
+	if c := h.srv.Counters(); c.Connects != 2 || c.TokensIssued != 2 || h.client.Stats().Rotations != 1 {
+		t.Fatalf("counters %+v stats %+v", c, h.client.Stats())
+	}
+	t.Logf("%d toasts, %d duplicates dropped", last+1, h.client.Stats().Duplicates)
+}
+
+// TestWakeReplacesConnection: a wall-clock jump replaces the connection at
+// once, without backoff.
+func TestWakeReplacesConnection(t *testing.T) {
+	noLeak(t)
+	wake := clock.NewFake(epoch)
+	h := newHarness(t, setup{opts: func(o *wsclient.Options) {
+		o.Watchers = []wsclient.Watcher{wsclient.WakeWatcher(wake, 10*time.Second, 20*time.Second)}
+	}})
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	wake.BlockUntil(1, nil)
+	wake.Advance(10 * time.Second) // a normal tick: nothing happens
+	wake.Advance(10 * time.Minute) // slept
+	h.waitState(wsclient.StateConnecting)
+	h.waitState(wsclient.StateConnected)
+	if c := h.srv.Counters(); c.Connects != 2 || c.TokensIssued != 2 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestWakeWatcher(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan string, 10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wsclient.WakeWatcher(clk, 10*time.Second, 20*time.Second)(ctx, func(r string) { got <- r })
+	}()
+	clk.BlockUntil(1, nil)
+	for i := 0; i < 5; i++ {
+		clk.Advance(10 * time.Second)
+	}
+	clk.Advance(25 * time.Second) // late, under the slack
+	select {
+	case r := <-got:
+		t.Fatalf("false wake: %s", r)
+	default:
+	}
+	clk.Advance(2 * time.Minute)
+	select {
+	case <-got:
+	case <-time.After(failsafe):
+		t.Fatal("no wake reported")
+	}
+	cancel()
+	<-done
+}
+
+// TestQueueFlush: messages sent while disconnected go out after connect,
+// after the on-connect payload; a full queue is an error.
+func TestQueueFlush(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{cfg: func(c *wsclient.Config) {
+		c.OnConnect = &wsclient.Outgoing{Handler: "subscribe", Params: map[string]any{"room": "a"}}
+	}})
+	ctx := context.Background()
+	errs := make(chan error, wsclient.SendQueueSize)
+	for i := 0; i < wsclient.SendQueueSize; i++ {
+		go func() { errs <- h.client.Send(ctx, "say", map[string]any{"i": i}) }()
+	}
+	for wsclient.QueueLen(h.client) < wsclient.SendQueueSize {
+		select {
+		case err := <-errs:
+			t.Fatalf("Send returned early: %v", err)
+		default:
+		}
+		runtimeGosched()
+	}
+	if err := h.client.Send(ctx, "say", nil); !errors.Is(err, wsclient.ErrQueueFull) {
+		t.Fatalf("Send on a full queue = %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := h.client.Send(cctx, "say", nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send with an ended ctx = %v", err)
+	}
+	h.start()
+	for i := 0; i < wsclient.SendQueueSize; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	wctx, wcancel := context.WithTimeout(ctx, failsafe)
+	defer wcancel()
+	got, err := h.srv.WaitReceived(wctx, wsclient.SendQueueSize+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Handler != "subscribe" || got[0].Params["room"] != "a" || got[0].Action != "$default" {
+		t.Fatalf("first message %+v", got[0])
+	}
+	seen := map[string]bool{}
+	for _, m := range got[1:] {
+		if m.Handler != "say" {
+			t.Fatalf("message %+v", m)
+		}
+		seen[fmt.Sprint(m.Params["i"])] = true
+	}
+	if len(seen) != wsclient.SendQueueSize {
+		t.Fatalf("%d distinct messages", len(seen))
+	}
+	// After a reconnect the on-connect payload goes out again.
+	h.srv.ResetAll()
+	st := h.waitState(wsclient.StateWaiting)
+	h.advanceTo(st.Until)
+	h.waitState(wsclient.StateConnected)
+	got, err = h.srv.WaitReceived(wctx, wsclient.SendQueueSize+2)
+	if err != nil || got[len(got)-1].Handler != "subscribe" {
+		t.Fatalf("no on-connect after reconnect: %v", err)
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.client.Send(ctx, "say", nil); !errors.Is(err, wsclient.ErrClosed) {
+		t.Fatalf("Send after Run = %v", err)
+	}
+}
+
+// TestKeepalive: with a handler configured, an application message goes
+// out before the gateway's 10-minute idle timeout.
+func TestKeepalive(t *testing.T) {
+	noLeak(t)
+	// Pings off: big fake-clock jumps would outrun real pongs.
+	h := newHarness(t, setup{cfg: func(c *wsclient.Config) { c.KeepaliveHandler, c.PingInterval = "keepalive", time.Hour }})
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	for i := 1; i <= 3; i++ {
+		h.clk.Advance(wsclient.MaxKeepaliveInterval)
+		got, err := h.srv.WaitReceived(ctx, i)
+		if err != nil || got[i-1].Handler != "keepalive" {
+			t.Fatalf("keepalive %d: %v %+v", i, err, got)
+		}
+	}
+	if c := h.srv.Counters(); c.Connects != 1 {
+		t.Fatalf("idle timeout fired: %+v", c)
+	}
+}
+
+// TestCancelDuringDial: Run returns promptly when cancelled while the
+// token request or the handshake hangs.
+func TestCancelDuringDial(t *testing.T) {
+	for _, fault := range []string{"token", "handshake"} {
+		t.Run(fault, func(t *testing.T) {
+			noLeak(t)
+			h := newHarness(t, setup{})
+			if fault == "token" {
+				h.srv.SetTokenFault(wstest.TokenSlow)
+			} else {
+				h.srv.SetBlackhole(true)
+			}
+			h.start()
+			h.waitState(wsclient.StateConnecting)
+			start := time.Now()
+			if err := h.stop(); err != nil {
+				t.Fatalf("Run = %v", err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("Run took %v to return", d)
+			}
+			h.srv.SetTokenFault(wstest.TokenOK)
+			h.srv.SetBlackhole(false)
+		})
+	}
+}

@@ -1,0 +1,72 @@
+package wsclient
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestAfterDropPolicy(t *testing.T) {
+	cfg := Config{}.WithDefaults()
+	healthy, brief := cfg.StableAfter, time.Second
+	tests := []struct {
+		name  string
+		kind  dropKind
+		up    time.Duration
+		want  []time.Duration // consecutive drops of this kind
+		probe bool
+	}{
+		{"1001 of a healthy connection: at once", dropGoingAway, healthy, []time.Duration{0, 0}, false},
+		{"abrupt drop: within 2 s", dropAbrupt, healthy, []time.Duration{time.Second, time.Second}, true},
+		{"server close: spread over 4 s", dropServerClose, healthy, []time.Duration{2 * time.Second, 2 * time.Second}, false},
+		{"wake: at once, probe first", dropReconnect, healthy, []time.Duration{0}, true},
+		{"accept-and-drop grows", dropGoingAway, brief, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second, 15 * time.Second}, false},
+		{"brief abrupt grows", dropAbrupt, brief, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, true},
+	}
+	for _, tt := range tests {
+		c := &Client{rand: func() float64 { return 0.5 }}
+		c.log = discard()
+		r := &runner{c: c, cfg: cfg}
+		for i, want := range tt.want {
+			if got := r.afterDrop(dropped{kind: tt.kind, up: tt.up}); got != want {
+				t.Errorf("%s: drop %d: delay %v, want %v", tt.name, i, got, want)
+			}
+			if r.netFail != tt.probe {
+				t.Errorf("%s: probe %v", tt.name, r.netFail)
+			}
+		}
+	}
+}
+
+// BenchmarkDecodeDispatch measures a frame's way from the reader to
+// OnMessage and a per-type handler.
+func BenchmarkDecodeDispatch(b *testing.B) {
+	c, err := New(Config{SiteURL: "https://www.example.com", WSURL: "wss://ws.example.com"}, Credentials{}, Options{
+		OnMessage: func(Message) {},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var toasts int
+	c.Handle("toast", func(m Message) { toasts++ })
+	frames := [][]byte{
+		[]byte(`{"type":"toast","level":"success","title":"Saved","message":"Your changes were saved."}`),
+		[]byte(`{"type":"task_progress","payload":{"task":"export","percent":42}}`),
+		[]byte(`{"type":"toast","payload":{"level":"warning","title":"Disk","message":"Almost full","url":"https://www.example.com/disk"}}`),
+		[]byte(`{"type":"chat_message","user":"ann","text":"hello there"}`),
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		c.dispatch(websocket.TextMessage, frames[i%len(frames)])
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	if toasts == 0 {
+		b.Fatal("no toast dispatched")
+	}
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

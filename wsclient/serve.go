@@ -1,0 +1,315 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/toasttray/toasttray/wsclient/clock"
+)
+
+// dedupGrace keeps the rotation dedup alive a little after the old
+// connection closed, for copies the new one delivers late.
+const dedupGrace = 10 * time.Second
+
+// rotateOverlap keeps the old connection open for a while after the new
+// one is up: what the server queued for it before the new one existed is
+// still delivered (the gateway drops a closing connection's queue); the
+// copies that arrive on both are dropped by dedup.
+const rotateOverlap = 3 * time.Second
+
+// rotateRetry is the wait before another rotation try after one failed;
+// the old connection still has minutes before the gateway's 2-hour cap.
+const rotateRetry = 30 * time.Second
+
+// live is one connected stretch: the current connection, an old one being
+// closed after a rotation, and their timers. The Run goroutine's alone.
+type live struct {
+	r        *runner
+	cur, old *conn
+	dd       *dedup
+	ddGrace  clock.Timer
+	ping     clock.Ticker
+	pong     clock.Timer // armed after a ping when the peer answers pings
+	keep     clock.Timer // application keepalive; nil when off
+	rotate   clock.Timer
+	oldClose clock.Timer  // overlap, then close handshake
+	oldBye   bool         // the old connection has been sent its close frame
+	rot      chan rotated // in-flight rotation dial, buffer 1
+	rotStop  context.CancelFunc
+}
+
+type rotated struct {
+	cn  *conn
+	err error
+}
+
+func timerC(t clock.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C()
+}
+
+func stop(t clock.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// serve runs one connection (and its rotations) until it ends.
+func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
+	c, cfg := r.c, r.cfg
+	l := &live{r: r}
+	l.ping = c.clk.NewTicker(cfg.PingInterval)
+	l.rotate = c.clk.NewTimer(cfg.RotateAfter)
+	if cfg.KeepaliveHandler != "" {
+		l.keep = c.clk.NewTimer(cfg.KeepaliveInterval)
+	}
+	defer func() { l.cleanup(d.kind) }()
+	if err := l.adopt(cn); err != nil {
+		return l.drop(dropAbrupt, err)
+	}
+	for {
+		sendq := c.sendq
+		if l.cur == nil {
+			sendq = nil
+		}
+		var oldErr chan error
+		if l.old != nil {
+			oldErr = l.old.errc
+		}
+		select {
+		case <-ctx.Done():
+			l.cur.sayGoodbye(websocket.CloseNormalClosure)
+			return dropped{kind: dropStopped}
+		case f := <-r.frames:
+			l.frame(f)
+		case err := <-l.cur.errc:
+			c.log.Debug("connection ended", "err", err)
+			return l.drop(dropOf(err), fmt.Errorf("connection lost: %w", err))
+		case <-oldErr:
+			l.oldGone()
+		case <-timerC(l.oldClose):
+			l.oldTimer()
+		case <-timerC(l.ddGrace):
+			l.dd, l.ddGrace = nil, nil
+		case <-l.ping.C():
+			if err := l.cur.ping(); err != nil {
+				return l.drop(dropAbrupt, err)
+			}
+			if l.cur.answered.Load() && l.pong == nil {
+				l.cur.pingAt = c.clk.Now()
+				l.pong = c.clk.NewTimer(cfg.PongWait)
+			}
+			if c.hooks.ping != nil {
+				c.hooks.ping()
+			}
+		case <-timerC(l.pong):
+			l.pong = nil
+			if l.cur.lastRecv.Load() < l.cur.pingAt.UnixNano() {
+				c.stats.pongTimeout.Add(1)
+				return l.drop(dropAbrupt, fmt.Errorf("no answer to a ping within %s", cfg.PongWait))
+			}
+		case <-timerC(l.keep):
+			if err := l.write(keepaliveMsg(cfg)); err != nil {
+				return l.drop(dropAbrupt, err)
+			}
+		case m := <-sendq:
+			if m.abandoned.Load() {
+				continue
+			}
+			if err := l.write(m.data); err != nil {
+				r.pending = m
+				return l.drop(dropAbrupt, err)
+			}
+			m.finish(nil)
+		case req := <-c.reconnect:
+			if req.at < l.cur.opened.UnixNano() {
+				continue // asked before this connection opened: it is fresh
+			}
+			c.log.Info("replacing the connection", "reason", req.reason)
+			l.cur.sayGoodbye(websocket.CloseNormalClosure)
+			return l.drop(dropReconnect, errors.New(req.reason))
+		case <-timerC(l.rotate):
+			l.startRotation(ctx)
+		case res := <-l.rot:
+			l.rot, l.rotStop = nil, nil
+			if err := l.rotated(res); err != nil {
+				return l.drop(dropAbrupt, err)
+			}
+		}
+	}
+}
+
+// adopt makes cn the current connection: reset liveness timers, announce
+// it, send the on-connect payload and anything left over.
+func (l *live) adopt(cn *conn) error {
+	r, c := l.r, l.r.c
+	l.cur = cn
+	stop(l.pong)
+	l.pong = nil
+	l.ping.Reset(r.cfg.PingInterval)
+	l.rotate.Reset(r.cfg.RotateAfter)
+	c.setStatus(Status{State: StateConnected})
+	if oc := r.cfg.OnConnect; oc != nil && oc.Handler != "" {
+		b, err := encodeOutgoing(r.cfg.RouteKey, oc.Handler, oc.Params)
+		if err != nil {
+			c.log.Warn("on-connect payload not sent", "err", err)
+		} else if err := l.write(b); err != nil {
+			return err
+		}
+	}
+	if m := r.pending; m != nil {
+		r.pending = nil
+		if !m.abandoned.Load() {
+			if err := l.write(m.data); err != nil {
+				r.pending = m
+				return err
+			}
+			m.finish(nil)
+		}
+	}
+	return nil
+}
+
+// write sends an application frame and restarts the keepalive timer: any
+// client frame counts as activity for the gateway's idle timeout.
+func (l *live) write(b []byte) error {
+	if l.keep != nil {
+		l.keep.Reset(l.r.cfg.KeepaliveInterval)
+	}
+	return l.cur.write(websocket.TextMessage, b)
+}
+
+func keepaliveMsg(cfg Config) []byte {
+	b, _ := encodeOutgoing(cfg.RouteKey, cfg.KeepaliveHandler, nil) // strings only: cannot fail
+	return b
+}
+
+// frame delivers one frame, dropping rotation duplicates.
+func (l *live) frame(f frame) {
+	if f.c != l.cur && f.c != l.old && l.rot == nil {
+		return // from a connection already given up
+	}
+	// An unknown connection while a rotation dials is the new one,
+	// already receiving: dedup decides.
+	if l.dd != nil && f.typ == websocket.TextMessage && !l.dd.accept(f.c.slot, f.data) {
+		l.r.c.stats.duplicates.Add(1)
+		return
+	}
+	l.r.c.dispatch(f.typ, f.data)
+}
+
+// startRotation dials a second connection with a fresh token while the
+// current one keeps serving (make before break).
+func (l *live) startRotation(ctx context.Context) {
+	r, c := l.r, l.r.c
+	if l.rot != nil || l.old != nil {
+		return
+	}
+	now := c.clk.Now()
+	if w := r.budget.wait(now); w > 0 {
+		l.rotate.Reset(w)
+		return
+	}
+	r.budget.spend(now)
+	c.log.Info("rotating the connection before the gateway's time limit")
+	// Record from now on what the current connection delivers: the new
+	// one receives copies as soon as its handshake is through.
+	l.dd = newDedup()
+	stop(l.ddGrace)
+	l.ddGrace = nil
+	rctx, cancel := context.WithCancel(ctx)
+	l.rot, l.rotStop = make(chan rotated, 1), cancel
+	ch, slot := l.rot, l.cur.slot^1
+	go func() {
+		cn, err := r.dial(rctx, slot)
+		ch <- rotated{cn, err}
+	}()
+}
+
+// rotated switches to the new connection and starts closing the old.
+func (l *live) rotated(res rotated) error {
+	c := l.r.c
+	if res.err != nil {
+		c.log.Warn("rotation failed; keeping the current connection", "err", res.err)
+		l.dd = nil
+		l.rotate.Reset(rotateRetry + time.Duration(c.jitter()*float64(rotateRetry)))
+		return nil
+	}
+	c.stats.rotations.Add(1)
+	l.old, l.cur = l.cur, nil
+	l.oldBye = false
+	l.oldClose = c.clk.NewTimer(rotateOverlap)
+	if err := l.adopt(res.cn); err != nil {
+		return err
+	}
+	if c.hooks.switched != nil {
+		c.hooks.switched()
+	}
+	return nil
+}
+
+// oldTimer first says goodbye to the old connection once the overlap is
+// over, then, if the peer does not answer the close, cuts it off.
+func (l *live) oldTimer() {
+	if l.oldBye {
+		l.oldGone()
+		return
+	}
+	l.oldBye = true
+	l.old.sayGoodbye(websocket.CloseNormalClosure)
+	l.oldClose = l.r.c.clk.NewTimer(closeWait)
+}
+
+// oldGone finishes a rotation: the old connection is closed and its
+// reader awaited; dedup stays on a little longer for late copies.
+func (l *live) oldGone() {
+	c := l.r.c
+	l.old.abort()
+	l.old = nil
+	stop(l.oldClose)
+	l.oldClose = nil
+	l.ddGrace = c.clk.NewTimer(dedupGrace)
+	if c.hooks.oldGone != nil {
+		c.hooks.oldGone()
+	}
+}
+
+// drop ends serve: the current connection is closed and its reader
+// awaited before anyone dials again.
+func (l *live) drop(kind dropKind, err error) dropped {
+	d := dropped{kind: kind, err: err}
+	if l.cur != nil {
+		d.up = l.r.c.clk.Now().Sub(l.cur.opened)
+	}
+	return d
+}
+
+// cleanup closes everything serve opened and waits for every goroutine.
+func (l *live) cleanup(kind dropKind) {
+	l.ping.Stop()
+	for _, t := range []clock.Timer{l.pong, l.keep, l.rotate, l.oldClose, l.ddGrace} {
+		stop(t)
+	}
+	if l.rot != nil {
+		l.rotStop()
+		res := <-l.rot
+		if res.cn != nil {
+			if kind == dropStopped {
+				res.cn.abort()
+			} else {
+				l.r.adopt = res.cn
+			}
+		}
+	}
+	if l.old != nil {
+		l.old.abort()
+	}
+	if l.cur != nil {
+		l.cur.abort()
+	}
+}

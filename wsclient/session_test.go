@@ -1,0 +1,165 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeSite is a tiny Django: a login form that rotates csrftoken and a
+// token endpoint whose answer the test picks.
+type fakeSite struct {
+	mu       sync.Mutex
+	srv      *httptest.Server
+	answer   func(w http.ResponseWriter, r *http.Request) // token endpoint
+	logins   int
+	tokens   int
+	lastHdr  http.Header
+	badLogin bool
+}
+
+func newFakeSite(t *testing.T) *fakeSite {
+	f := &fakeSite{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /accounts/login/", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "csrftoken", Value: "pre-login", Path: "/"})
+		fmt.Fprint(w, `<form><input type="hidden" name="csrfmiddlewaretoken" value="masked-form-token"></form>`)
+	})
+	mux.HandleFunc("POST /accounts/login/", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.logins++
+		ck, _ := r.Cookie("csrftoken")
+		if r.FormValue("csrfmiddlewaretoken") != "masked-form-token" || ck == nil || ck.Value != "pre-login" ||
+			r.Header.Get("Referer") != f.srv.URL+"/accounts/login/" {
+			http.Error(w, "CSRF verification failed", http.StatusForbidden)
+			return
+		}
+		if f.badLogin || r.FormValue("username") != "ann" || r.FormValue("password") != "pw" {
+			fmt.Fprint(w, "<form>Please enter a correct username and password.</form>")
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: "s1", Path: "/"})
+		http.SetCookie(w, &http.Cookie{Name: "csrftoken", Value: "rotated", Path: "/"})
+		http.Redirect(w, r, "/", http.StatusFound)
+	})
+	mux.HandleFunc("/api/ws-token/", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.tokens++
+		f.lastHdr = r.Header.Clone()
+		answer := f.answer
+		f.mu.Unlock()
+		answer(w, r)
+	})
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	f.answer = func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"token":"`+strings.Repeat("ab", 32)+`","expires_in":60}`)
+	}
+	return f
+}
+
+func (f *fakeSite) session(t *testing.T, creds Credentials) *session {
+	cfg := Config{SiteURL: f.srv.URL, WSURL: "ws" + strings.TrimPrefix(f.srv.URL, "http")}.WithDefaults()
+	s, err := newSession(cfg, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func forbid(body string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) { http.Error(w, body, http.StatusForbidden) }
+}
+
+func TestTokenSignsInAndSendsCSRF(t *testing.T) {
+	f := newFakeSite(t)
+	s := f.session(t, Credentials{Username: "ann", Password: "pw"})
+	tok, err := s.token(context.Background())
+	if err != nil || len(tok) != 64 {
+		t.Fatalf("token %q, %v", tok, err)
+	}
+	h := f.lastHdr
+	if h.Get("X-CSRFToken") != "rotated" || h.Get("Origin") != f.srv.URL || h.Get("Referer") != f.srv.URL+"/" ||
+		!strings.Contains(h.Get("Cookie"), "sessionid=s1") {
+		t.Fatalf("token request headers %v", h)
+	}
+	if got := s.cookieHeader(); !strings.Contains(got, "sessionid=s1") || !strings.Contains(got, "csrftoken=rotated") {
+		t.Fatalf("handshake cookie %q", got)
+	}
+	if f.logins != 1 {
+		t.Fatalf("logins %d", f.logins)
+	}
+}
+
+func TestTokenClassification(t *testing.T) {
+	tests := []struct {
+		name    string
+		creds   Credentials
+		answer  func(http.ResponseWriter, *http.Request)
+		is      error
+		logins  int
+		tokens  int
+		fixHint string
+	}{
+		{"signed out, no password", Credentials{SessionID: "old", CSRFToken: "c"}, forbid("Authentication required"), ErrSignedOut, 0, 1, "sign in"},
+		{"signed out, password: one re-sign-in", Credentials{Username: "ann", Password: "pw", SessionID: "old", CSRFToken: "c"}, forbid("Authentication required"), ErrSignedOut, 1, 2, "cookie name"},
+		{"rate limited", Credentials{SessionID: "s", CSRFToken: "c"}, forbid("Rate limit exceeded"), ErrRateLimited, 0, 1, "wait"},
+		{"csrf", Credentials{SessionID: "s", CSRFToken: "c"}, forbid("<html><h1>Forbidden (403)</h1><p>CSRF verification failed."), ErrRejected, 0, 2, "Site URL"},
+		{"404", Credentials{SessionID: "s", CSRFToken: "c"}, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }, ErrRejected, 0, 1, "token path"},
+		{"500", Credentials{SessionID: "s", CSRFToken: "c"}, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }, nil, 0, 1, ""},
+		{"no token in answer", Credentials{SessionID: "s", CSRFToken: "c"}, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"tok":1}`) }, nil, 0, 1, "token path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeSite(t)
+			f.answer = tt.answer
+			_, err := f.session(t, tt.creds).token(context.Background())
+			var te *TokenError
+			if err == nil || !errors.As(err, &te) {
+				t.Fatalf("err %v", err)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Fatalf("err %v, want %v", err, tt.is)
+			}
+			if tt.is == nil && permanent(err) {
+				t.Fatalf("transient error classified permanent: %v", err)
+			}
+			if f.logins != tt.logins || f.tokens != tt.tokens {
+				t.Fatalf("logins %d tokens %d, want %d %d", f.logins, f.tokens, tt.logins, tt.tokens)
+			}
+			if !strings.Contains(te.Fix, tt.fixHint) {
+				t.Fatalf("fix %q lacks %q", te.Fix, tt.fixHint)
+			}
+			for _, secret := range []string{"pw", "old"} {
+				if strings.Contains(err.Error(), "="+secret) {
+					t.Fatalf("secret in error: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestBadPasswordIsSignedOut(t *testing.T) {
+	f := newFakeSite(t)
+	_, err := f.session(t, Credentials{Username: "ann", Password: "wrong"}).token(context.Background())
+	if !errors.Is(err, ErrSignedOut) || f.tokens != 0 || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("err %v, tokens %d", err, f.tokens)
+	}
+}
+
+func TestNetworkErrorIsTransient(t *testing.T) {
+	f := newFakeSite(t)
+	s := f.session(t, Credentials{SessionID: "s", CSRFToken: "c"})
+	f.srv.Close()
+	_, err := s.token(context.Background())
+	var te *TokenError
+	if !errors.As(err, &te) || !te.Network || permanent(err) {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -1,0 +1,49 @@
+package wsclient
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/toasttray/toasttray/wsclient/clock"
+)
+
+// Wake detection: look every wakeEvery; if more than wakeEvery+wakeSlack
+// of wall time passed, the machine slept (or the clock was set) and the
+// socket may be dead without knowing it.
+const (
+	wakeEvery = 10 * time.Second
+	wakeSlack = 20 * time.Second
+)
+
+// DefaultWatchers are the clock-jump (sleep/wake) detector on the real
+// clock and the OS network-change watcher. They sense the machine, so a
+// fake clock given to the client (tests) does not drive them.
+func DefaultWatchers(log *slog.Logger) []Watcher {
+	return []Watcher{WakeWatcher(clock.Real, wakeEvery, wakeSlack), netWatcher(log)}
+}
+
+// WakeWatcher reports a wall-clock jump: between two ticks every apart,
+// more than every+slack passed (or the clock went back by more than slack).
+// Wall time is compared because monotonic time stops during sleep on most
+// systems.
+func WakeWatcher(clk clock.Clock, every, slack time.Duration) Watcher {
+	return func(ctx context.Context, changed func(string)) {
+		t := clk.NewTicker(every)
+		defer t.Stop()
+		last := clk.Now().Round(0)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C():
+				now := clk.Now().Round(0)
+				if gap := now.Sub(last); gap > every+slack || gap < -slack {
+					changed(fmt.Sprintf("the clock jumped by %s (sleep or wake)", (gap - every).Round(time.Second)))
+				}
+				last = now
+			}
+		}
+	}
+}
