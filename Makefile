@@ -19,7 +19,10 @@ OUT := out
 # scripts/desktop-session. Only packages that have such files are built.
 INTEGRATION_RUN ?= ^TestIntegration
 INTEGRATION_PKGS ?= $(sort $(patsubst %/,%,$(dir $(shell find . -path ./out -prune -o -name '*_integration_test.go' -print))))
-RUN_ARGS ?= -demo
+# RUN_ARGS: flags for `make run`; by default -demo until Settings have been
+# saved (settings.json exists), then none, so the app talks to your site.
+SETTINGS_FILE := $(or $(TOASTTRAY_CONFIG_DIR),$(or $(XDG_CONFIG_HOME),$(HOME)/.config)/toasttray)/settings.json
+RUN_ARGS ?= $(if $(wildcard $(SETTINGS_FILE)),,-demo)
 
 SHELL_SCRIPTS := .ci/run scripts/install-deps scripts/desktop-session scripts/smoke scripts/screenshot \
 	scripts/package scripts/vet-cross
@@ -39,7 +42,7 @@ deps-test:
 build: deps-build
 	$(GO) build -o $(BIN) .
 
-## run: build and start the tray app (RUN_ARGS, default -demo)
+## run: build and start the tray app (with -demo until settings are saved)
 run: build
 	./$(BIN) $(RUN_ARGS)
 
