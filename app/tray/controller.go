@@ -35,6 +35,9 @@ type Target struct {
 	Site       string // host[:port] of the site URL
 	Channel    string
 	Configured bool
+	// CredsProblem says why the saved credentials could not be read (the
+	// keyring is locked or missing); "" when they were read or none exist.
+	CredsProblem string
 }
 
 // errQuit ends the controller when the user clicks Quit.
@@ -105,6 +108,7 @@ func (c *controller) view() View {
 	return View{
 		Status: c.status, Site: c.target.Site, Channel: c.target.Channel,
 		Configured: c.target.Configured, PauseUntil: c.pauseUntil, Demo: c.demo,
+		CredsProblem: c.target.CredsProblem,
 	}
 }
 

@@ -18,6 +18,9 @@ type View struct {
 	Configured bool      // false: no settings yet (first run)
 	PauseUntil time.Time // notifications paused until then; zero or past = not paused
 	Demo       bool      // running against the built-in demo server
+	// CredsProblem: the keyring could not be read, so a signed-out client
+	// is the keyring's fault, not the server's (see Target).
+	CredsProblem string
 }
 
 // Menu is what the tray icon and menu display for one View at one instant.
@@ -127,6 +130,10 @@ func Render(v View, now time.Time) Menu {
 			m.Icon = assets.TraySignedOut
 			m.Status = "Signed out — open Settings"
 			m.Detail = st.Err
+			if v.CredsProblem != "" {
+				m.Status = "Cannot read the keyring — open Settings"
+				m.Detail = v.CredsProblem
+			}
 		default: // StateStopped and anything unknown
 			m.Icon = assets.TrayOffline
 			if st.Err != "" {

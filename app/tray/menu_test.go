@@ -103,6 +103,17 @@ func TestRenderEveryState(t *testing.T) {
 				PauseTitle: "Pause notifications"},
 		},
 		{
+			name: "signed out because the keyring could not be read",
+			v: func() View {
+				v := with(wsclient.Status{State: wsclient.StateSignedOut, Err: "Authentication required"})
+				v.CredsProblem = "reading credentials: keyring is locked"
+				return v
+			}(),
+			want: Menu{Icon: assets.TraySignedOut, ReconnectEnabled: true,
+				Status: "Cannot read the keyring — open Settings", Detail: "reading credentials: keyring is locked",
+				PauseTitle: "Pause notifications"},
+		},
+		{
 			name: "stopped with an error",
 			v:    with(wsclient.Status{State: wsclient.StateStopped, Err: "bad CA file"}),
 			want: Menu{Icon: assets.TrayOffline, ReconnectEnabled: true,

@@ -246,15 +246,17 @@ func (b *backend) reload(force bool) Target {
 		b.log.Warn("reading settings", "err", err)
 	}
 	var c wsclient.Credentials
+	var credsProblem string
 	if s.SiteURL != "" {
 		if b.demo {
 			c = wsclient.Credentials{Username: s.Username, Password: demoPassword}
 		} else if c, err = b.keys.Load(s.SiteURL, s.Username); err != nil && !errors.Is(err, creds.ErrNotFound) {
 			b.log.Warn("reading credentials", "err", err) // the error names the account, never a secret
+			credsProblem = err.Error()
 		}
 	}
 	configured := exists && s.Configured()
-	t := Target{Site: siteHost(s.SiteURL), Channel: s.Channel, Configured: configured}
+	t := Target{Site: siteHost(s.SiteURL), Channel: s.Channel, Configured: configured, CredsProblem: credsProblem}
 
 	b.mu.Lock()
 	changed := force || !b.running || s != b.current || c != b.creds

@@ -9,7 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"time"
 )
+
+// staleAge is how old a leftover temporary file must be before Write
+// removes it: old enough that no other process (the settings window and the
+// tray share the folder) can still be writing it.
+const staleAge = 10 * time.Minute
 
 // Test hooks: they let tests stop a write at each step, as a crash would.
 var (
@@ -55,7 +62,26 @@ func Write(path string, data []byte, perm fs.FileMode) (err error) {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	syncDir(dir)
+	removeStale(path, time.Now())
 	return nil
+}
+
+// removeStale deletes temporary files of path that a killed process left
+// behind (a crash between create and rename), so they do not pile up.
+func removeStale(path string, now time.Time) {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && now.Sub(fi.ModTime()) > staleAge {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // syncDir makes the rename durable where the OS allows it; failure only

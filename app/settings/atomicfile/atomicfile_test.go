@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 func TestWriteReplacesAndSetsMode(t *testing.T) {
@@ -109,6 +110,36 @@ func assertNoTemp(t *testing.T, dir string) {
 	for _, e := range ents {
 		if e.Name() != "f.json" && e.Name() != "sub" {
 			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
+
+// A temporary file left by a killed writer is removed by the next write
+// once it is old; a recent one may belong to a writer still running.
+func TestWriteRemovesStaleTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "settings.json")
+	stale := filepath.Join(dir, ".settings.json.tmp-111")
+	fresh := filepath.Join(dir, ".settings.json.tmp-222")
+	other := filepath.Join(dir, ".history.json.tmp-333")
+	for _, p := range []string{stale, fresh, other} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, p := range []string{stale, other} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Write(path, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{stale: false, fresh: true, other: true, path: true} {
+		_, err := os.Stat(p)
+		if exists := err == nil; exists != want {
+			t.Errorf("%s exists = %v, want %v", filepath.Base(p), exists, want)
 		}
 	}
 }
