@@ -55,6 +55,8 @@ type controller struct {
 	// open runs one window process and returns when it has exited. It is
 	// called on a goroutine that the controller owns and awaits.
 	open func(ctx context.Context, w Window) error
+	// raise brings an already open window to the front; nil: not possible.
+	raise func(w Window)
 
 	redraw chan struct{} // buffer of one: repeated pokes collapse
 
@@ -212,7 +214,10 @@ func (c *controller) openWindow(ctx context.Context, wg *sync.WaitGroup, w Windo
 	c.mu.Lock()
 	if c.openWins[w] {
 		c.mu.Unlock()
-		c.log.Info("window already open", "window", w)
+		c.log.Info("window already open; raising it", "window", w)
+		if c.raise != nil {
+			c.raise(w)
+		}
 		return
 	}
 	c.openWins[w] = true

@@ -44,6 +44,7 @@ type harness struct {
 	draws   chan Menu
 	actions chan Action
 	opened  chan Window
+	raised  chan Window
 	mu      sync.Mutex
 	release map[Window]chan struct{}
 	done    chan error
@@ -59,6 +60,7 @@ func newHarness(t *testing.T, target Target, initial ...Window) *harness {
 		draws:   make(chan Menu, 100),
 		actions: make(chan Action),
 		opened:  make(chan Window, 10),
+		raised:  make(chan Window, 10),
 		release: map[Window]chan struct{}{},
 		done:    make(chan error, 1),
 	}
@@ -77,6 +79,7 @@ func newHarness(t *testing.T, target Target, initial ...Window) *harness {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h.c = newController(h.clk, log, h.be, target, func(m Menu) { h.draws <- m }, open)
+	h.c.raise = func(w Window) { h.raised <- w }
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.done <- h.c.run(ctx, h.actions, initial) }()
@@ -218,8 +221,12 @@ func TestControllerSettingsWindowReloadsOnClose(t *testing.T) {
 	if w := <-h.opened; w != WindowSettings {
 		t.Fatalf("opened %v", w)
 	}
-	// A second click while it is open starts no second process.
+	// A second click while it is open starts no second process: it
+	// raises the open window.
 	h.actions <- ActSettings
+	if w := <-h.raised; w != WindowSettings {
+		t.Fatalf("raised %v, want settings", w)
+	}
 	h.actions <- ActHistory
 	if w := <-h.opened; w != WindowHistory {
 		t.Fatalf("opened %v, want history", w)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -121,7 +122,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	ctl.backend = be
 	ctl.setTarget(be.ReloadSettings())
-	ctl.open = (&launcher{env: childEnv, demo: opts.Demo, log: log}).run
+	l := &launcher{env: childEnv, demo: opts.Demo, log: log}
+	ctl.open, ctl.raise = l.run, l.raise
 
 	var initial []Window
 	if !ctl.view().Configured {
@@ -279,6 +281,9 @@ type launcher struct {
 	env  []string // nil: inherit
 	demo bool
 	log  *slog.Logger
+
+	mu     sync.Mutex
+	raises map[Window]io.Writer // stdin of each running window process
 }
 
 func (l *launcher) run(ctx context.Context, w Window) error {
@@ -286,13 +291,30 @@ func (l *launcher) run(ctx context.Context, w Window) error {
 	if err != nil {
 		return fmt.Errorf("opening %s window: %w", w, err)
 	}
-	args := []string{string(w)}
+	args := []string{string(w), raiseFlag}
 	if l.demo {
 		args = append(args, "-demo")
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = l.env
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// The window reads "raise" lines from its stdin; the pipe is closed
+	// when the process has exited.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("opening %s window: %w", w, err)
+	}
+	l.mu.Lock()
+	if l.raises == nil {
+		l.raises = map[Window]io.Writer{}
+	}
+	l.raises[w] = stdin
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.raises, w)
+		l.mu.Unlock()
+	}()
 	// On quit, ask the window to close; kill it only if it does not.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = windowGrace
@@ -303,6 +325,21 @@ func (l *launcher) run(ctx context.Context, w Window) error {
 	}
 	l.log.Info("window closed", "window", w, "open_for", time.Since(start).Round(time.Second))
 	return nil
+}
+
+// raiseFlag is ui.RaiseFlag (not imported: the tray package stays free of
+// the window code).
+const raiseFlag = "-raise-on-stdin"
+
+// raise asks the running window process w to come to the front.
+func (l *launcher) raise(w Window) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if in := l.raises[w]; in != nil {
+		if _, err := io.WriteString(in, "raise\n"); err != nil {
+			l.log.Debug("raising window", "window", w, "err", err)
+		}
+	}
 }
 
 // siteHost is the host[:port] of a site URL, for the status line.

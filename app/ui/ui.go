@@ -8,13 +8,16 @@
 package ui
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -36,8 +39,14 @@ const DemoFlag = "demo"
 // demo-mode settings window uses instead of the keyring.
 const DemoPassword = "demo"
 
+// RaiseFlag makes a window process read its stdin for "raise" lines: the
+// tray's way to bring an already open window to the front when the user
+// picks it again from the menu (or launches ToastTray a second time).
+const RaiseFlag = "raise-on-stdin"
+
 type windowFlags struct {
-	demo bool
+	demo  bool
+	raise bool
 }
 
 func parseFlags(name string, args []string, env cli.Env) (windowFlags, error) {
@@ -45,6 +54,7 @@ func parseFlags(name string, args []string, env cli.Env) (windowFlags, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.BoolVar(&wf.demo, DemoFlag, false, "demo mode: temporary settings, no keyring")
+	fs.BoolVar(&wf.raise, RaiseFlag, false, "bring the window to the front for each \"raise\" line on stdin (used by the tray)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return wf, err
@@ -103,12 +113,13 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 	defer f.Close()
 	w.SetContent(f.Content())
 	w.Resize(fyne.NewSize(640, 700))
-	return runWindow(ctx, a, w, log)
+	return runWindow(ctx, a, w, log, raiseSource(wf))
 }
 
 // History opens the notification history window and returns when it closes.
 func History(ctx context.Context, args []string, env cli.Env) error {
-	if _, err := parseFlags("history", args, env); err != nil {
+	wf, err := parseFlags("history", args, env)
+	if err != nil {
 		return err
 	}
 	if err := checkDisplay(); err != nil {
@@ -136,7 +147,7 @@ func History(ctx context.Context, args []string, env cli.Env) error {
 	defer v.Close()
 	w.SetContent(v.Content())
 	w.Resize(fyne.NewSize(720, 520))
-	return runWindow(ctx, a, w, log)
+	return runWindow(ctx, a, w, log, raiseSource(wf))
 }
 
 func logger(env cli.Env) *slog.Logger {
@@ -169,12 +180,38 @@ func newApp(env cli.Env) fyne.App {
 	return a
 }
 
+// raiseSource is stdin when the tray asked for raise requests, else nil.
+func raiseSource(wf windowFlags) io.Reader {
+	if wf.raise {
+		return os.Stdin
+	}
+	return nil
+}
+
+// followRaises calls raise for every "raise" line read from r and returns
+// at end of input (the tray closed the pipe) or a read error.
+func followRaises(r io.Reader, raise func()) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "raise" {
+			raise()
+		}
+	}
+}
+
 // runWindow shows w until it is closed or ctx ends. The goroutine that
-// watches ctx ends when Run returns.
-func runWindow(ctx context.Context, a fyne.App, w fyne.Window, log *slog.Logger) error {
+// watches ctx ends when Run returns; the one following raise requests (when
+// raises is not nil) ends when the tray closes the pipe, or with the process.
+func runWindow(ctx context.Context, a fyne.App, w fyne.Window, log *slog.Logger, raises io.Reader) error {
 	w.SetMaster()
 	w.CenterOnScreen()
 	w.Show()
+	if raises != nil {
+		go followRaises(raises, func() {
+			log.Debug("raising the window")
+			fyne.Do(func() { w.Show(); w.RequestFocus() })
+		})
+	}
 	done := make(chan struct{})
 	go func() {
 		select {
