@@ -2,6 +2,11 @@
 
 package autostart
 
+import (
+	"os"
+	"path/filepath"
+)
+
 // The LaunchAgent is loaded by launchd at the next login; it is not
 // loaded now, since the app is already running.
 
@@ -27,4 +32,12 @@ func enabled(a App) (bool, error) {
 		return false, err
 	}
 	return fileExists(p)
+}
+
+func launchAgentPath(a App) (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, "Library", "LaunchAgents", a.ID+".plist"), nil
 }

@@ -48,11 +48,3 @@ func desktopPath(a App) (string, error) {
 	}
 	return filepath.Join(d, a.ID+".desktop"), nil
 }
-
-func launchAgentPath(a App) (string, error) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(home, "Library", "LaunchAgents", a.ID+".plist"), nil
-}

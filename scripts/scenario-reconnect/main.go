@@ -128,18 +128,6 @@ func (p *probe) first(state wsclient.State, t time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (p *probe) count(state wsclient.State, from, to time.Time) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, e := range p.events {
-		if e.state == state && !e.at.Before(from) && e.at.Before(to) {
-			n++
-		}
-	}
-	return n
-}
-
 func waitConnected(ps []*probe, since time.Time, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
