@@ -34,7 +34,8 @@ type SettingsDeps struct {
 	// Save writes settings and credentials together or not at all
 	// (creds.Store.SaveAll); empty credentials delete the saved ones.
 	Save func(settings.Settings, wsclient.Credentials) error
-	// Forget deletes the saved secrets for site and user.
+	// Forget deletes the saved secrets for site and user; nil hides the
+	// button (demo mode keeps no secrets).
 	Forget func(siteURL, username string) error
 	// SetAutostart turns start-at-login on or off; nil = not offered.
 	SetAutostart func(on bool) error
@@ -175,6 +176,9 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 
 	f.testBtn = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), f.test)
 	f.forgetBtn = widget.NewButtonWithIcon("Forget credentials", theme.DeleteIcon(), f.forget)
+	if f.deps.Forget == nil {
+		f.forgetBtn.Hide()
+	}
 	f.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.save)
 	f.saveBtn.Importance = widget.HighImportance
 	f.steps = container.New(layout.NewCustomPaddedVBoxLayout(-2 * theme.InnerPadding()))

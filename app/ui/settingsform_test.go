@@ -351,3 +351,21 @@ func TestSettingsSavedInvalidShowsReasonsLaidOut(t *testing.T) {
 		}
 	}
 }
+
+// Without a Forget dependency (demo mode keeps no secrets) the button is
+// not offered; with one it is.
+func TestSettingsForgetButtonOnlyWithKeyring(t *testing.T) {
+	keyring.MockInit()
+	e := newFormEnv(t, nil)
+	if !e.f.forgetBtn.Visible() {
+		t.Error("Forget credentials hidden although the keyring is used")
+	}
+	f := newSettingsForm(SettingsDeps{
+		Version: "test",
+		Load:    func() (settings.Settings, bool, error) { return settings.Default(), false, nil },
+	}, formHooks{})
+	t.Cleanup(f.Close)
+	if f.forgetBtn.Visible() {
+		t.Error("Forget credentials shown without a keyring")
+	}
+}

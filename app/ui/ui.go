@@ -101,7 +101,6 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 			return wsclient.Credentials{Username: user, Password: DemoPassword}, nil
 		}
 		deps.Save = func(s settings.Settings, _ wsclient.Credentials) error { return store.Save(s) }
-		deps.Forget = func(string, string) error { return nil }
 	} else {
 		ks := creds.Store{Service: env.AppID}
 		deps.LoadCreds = ks.Load
