@@ -35,6 +35,12 @@ type Client struct {
 	mu     sync.Mutex
 	status Status
 
+	// gen counts the connections opened so far. A reconnect request
+	// carries the count it saw, so one asked before the current
+	// connection opened is recognised as stale; wall time cannot tell,
+	// it may jump back (clock set, wake from sleep).
+	gen atomic.Uint64
+
 	stats stats
 	hooks hooks // tests only
 }
@@ -42,15 +48,17 @@ type Client struct {
 // hooks let tests in this package's external test file observe internal
 // events without sleeping (set through export_test.go).
 type hooks struct {
-	pong     func() // a pong arrived (reader goroutine)
-	ping     func() // a ping went out and its deadline, if any, is armed
-	oldGone  func() // after a rotation, the old connection is closed
-	switched func() // a rotation switched to the new connection
+	pong        func() // a pong arrived (reader goroutine)
+	pingWritten func() // the write of a ping returned (its deadline is not armed yet)
+	ping        func() // a ping went out and its deadline, if any, is armed
+	pongChecked func() // a pong deadline passed and was checked (before any drop)
+	oldGone     func() // after a rotation, the old connection is closed
+	switched    func() // a rotation switched to the new connection
 }
 
 type reconnectReq struct {
 	reason string
-	at     int64 // clock nanos; requests older than a connection are stale
+	gen    uint64 // Client.gen when asked; requests older than a connection are stale
 }
 
 // New checks cfg and returns a client; nothing happens until Run.
@@ -98,7 +106,7 @@ func (c *Client) Stats() Stats { return c.stats.snapshot() }
 // wake or a network change). It never blocks; repeated calls collapse.
 func (c *Client) Reconnect(reason string) {
 	select {
-	case c.reconnect <- reconnectReq{reason: reason, at: c.clk.Now().UnixNano()}:
+	case c.reconnect <- reconnectReq{reason: reason, gen: c.gen.Load()}:
 	default:
 	}
 }

@@ -1,11 +1,16 @@
 package wsclient_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,7 +240,24 @@ func TestPingIgnoringPeerKept(t *testing.T) {
 // stream in loses none and duplicates none.
 func TestRotationExactlyOnce(t *testing.T) {
 	noLeak(t)
-	h := newHarness(t, setup{cfg: func(c *wsclient.Config) { c.RotateAfter = time.Minute }})
+	// delivered tracks which toasts the app got so far, for the wait
+	// before the overlap ends (below).
+	var dmu sync.Mutex
+	delivered := map[int]bool{}
+	var h *harness
+	h = newHarness(t, setup{
+		cfg: func(c *wsclient.Config) { c.RotateAfter = time.Minute },
+		opts: func(o *wsclient.Options) {
+			o.OnMessage = func(m wsclient.Message) {
+				var v struct{ N int }
+				_ = json.Unmarshal(m.Raw, &v)
+				dmu.Lock()
+				delivered[v.N] = true
+				dmu.Unlock()
+				h.msgs <- m
+			}
+		},
+	})
 	gone, gones := signal()
 	wsclient.SetOldGoneHook(h.client, gone)
 	switched, switches := signal()
@@ -244,6 +266,7 @@ func TestRotationExactlyOnce(t *testing.T) {
 	h.waitState(wsclient.StateConnected)
 	stopPush := make(chan struct{})
 	pushed := make(chan int, 1)
+	var pushedSoFar atomic.Int64
 	go func() {
 		n := 0
 		defer func() { pushed <- n }()
@@ -267,6 +290,7 @@ func TestRotationExactlyOnce(t *testing.T) {
 			if h.srv.Push("default", toast(n)) == 0 {
 				t.Errorf("push %d reached no connection", n)
 			}
+			pushedSoFar.Store(int64(n))
 		}
 	}()
 	h.clk.Advance(time.Minute)
@@ -274,6 +298,28 @@ func TestRotationExactlyOnce(t *testing.T) {
 	// Both connections receive during the overlap; push on for a while.
 	for n := int(h.client.Stats().Delivered); int(h.client.Stats().Delivered) < n+200; {
 		runtime.Gosched()
+	}
+	// The overlap is 3 s on the client's clock, which the test moves at
+	// once; the gateway drops what it still queued for the old connection
+	// when that closes. So, as 3 real seconds would, let the old one hand
+	// over every toast pushed before the switch (some were queued for it
+	// alone) before ending the overlap.
+	upTo := int(pushedSoFar.Load())
+	for deadline := time.Now().Add(failsafe); ; runtime.Gosched() {
+		dmu.Lock()
+		missing := 0
+		for i := 1; i <= upTo; i++ {
+			if !delivered[i] {
+				missing++
+			}
+		}
+		dmu.Unlock()
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the %d toasts pushed before the switch not delivered during the overlap", missing, upTo)
+		}
 	}
 	h.clk.Advance(wsclient.RotateOverlap)
 	waitSignal(t, gones, "old connection closed")
@@ -446,14 +492,49 @@ func TestCancelDuringDial(t *testing.T) {
 	for _, fault := range []string{"token", "handshake"} {
 		t.Run(fault, func(t *testing.T) {
 			noLeak(t)
-			h := newHarness(t, setup{})
+			var s setup
+			var held chan net.Conn
+			if fault == "handshake" {
+				// A gateway that takes the handshake and never answers:
+				// cancel once the client's request is in and unanswered.
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { ln.Close() })
+				held = make(chan net.Conn, 1)
+				go func() {
+					c, err := ln.Accept()
+					if err != nil {
+						close(held)
+						return
+					}
+					if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+						c.Close()
+						close(held)
+						return
+					}
+					held <- c
+				}()
+				s.cfg = func(c *wsclient.Config) { c.WSURL = "ws://" + ln.Addr().String() + "/prod" }
+			}
+			h := newHarness(t, s)
 			if fault == "token" {
 				h.srv.SetTokenFault(wstest.TokenSlow)
-			} else {
-				h.srv.SetBlackhole(true)
 			}
 			h.start()
 			h.waitState(wsclient.StateConnecting)
+			if fault == "handshake" {
+				select {
+				case c, ok := <-held:
+					if !ok {
+						t.Fatal("no handshake request")
+					}
+					defer c.Close()
+				case <-time.After(failsafe):
+					t.Fatal("no handshake request")
+				}
+			}
 			start := time.Now()
 			if err := h.stop(); err != nil {
 				t.Fatalf("Run = %v", err)
@@ -462,7 +543,6 @@ func TestCancelDuringDial(t *testing.T) {
 				t.Fatalf("Run took %v to return", d)
 			}
 			h.srv.SetTokenFault(wstest.TokenOK)
-			h.srv.SetBlackhole(false)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,20 +23,29 @@ const (
 )
 
 // conn is one WebSocket connection and its reader goroutine. The Run
-// goroutine owns it: only it writes, closes and awaits the reader.
+// goroutine owns it: only it writes messages, closes and awaits the
+// reader (the reader itself only sends a 1009 close control frame, which
+// gorilla allows concurrently with other writes).
 type conn struct {
 	ws     *websocket.Conn
 	slot   int           // 0 or 1, for rotation dedup
+	gen    uint64        // Client.gen when it opened: reconnect requests before it are stale
 	opened time.Time     // on the client's clock
 	errc   chan error    // the reader's final error; buffer 1
 	done   chan struct{} // closed by the owner: the reader stops delivering
 	exited chan struct{} // closed when the reader has returned
 
-	lastRecv atomic.Int64 // clock nanos of the last frame or pong
-	answered atomic.Bool  // the peer has answered a ping on this connection
-	pingAt   time.Time    // owner only: when the unanswered ping went out
-	closed   bool         // owner only
+	// Liveness is counted, not timed: a pong may be read before the
+	// write of its ping has returned, and wall time can jump.
+	recv     atomic.Uint64 // frames and pongs read so far
+	answered atomic.Bool   // the peer has answered a ping on this connection
+	pingRecv uint64        // owner only: recv just before the unanswered ping went out
+	closed   bool          // owner only
 }
+
+// errTooBig ends a connection that delivered a message over
+// MaxMessageSize once inflated; the text never holds any of its content.
+var errTooBig = fmt.Errorf("the server sent a message over %d bytes (closed with 1009, message too big)", MaxMessageSize)
 
 // frame is one message a reader passes to the Run goroutine.
 type frame struct {
@@ -83,7 +93,7 @@ func dialWS(ctx context.Context, cfg Config, sess *session, token string) (*webs
 	if err != nil {
 		return nil, err
 	}
-	ws, resp, err := dialer(cfg, sess).DialContext(ctx, u, handshakeHeader(cfg, sess))
+	ws, resp, err := handshake(ctx, dialer(cfg, sess), u, handshakeHeader(cfg, sess))
 	if err != nil {
 		de := &dialError{Network: resp == nil}
 		if resp != nil {
@@ -96,8 +106,51 @@ func dialWS(ctx context.Context, cfg Config, sess *session, token string) (*webs
 		}
 		return nil, de
 	}
+	// On the wire, i.e. compressed bytes when permessage-deflate is on:
+	// readMessage checks the inflated size.
 	ws.SetReadLimit(MaxMessageSize)
 	return ws, nil
+}
+
+// handshake runs d's opening handshake, cut short when ctx ends.
+// gorilla/websocket v1.5.3 honours only a context's deadline once the TCP
+// connection is up, not its cancellation: a gateway that holds the
+// handshake would keep a stopping client waiting for HandshakeTimeout.
+func handshake(ctx context.Context, d *websocket.Dialer, u string, h http.Header) (*websocket.Conn, *http.Response, error) {
+	var (
+		mu      sync.Mutex
+		nc      net.Conn
+		aborted bool
+	)
+	abort := func(c net.Conn) { _ = c.SetDeadline(time.Unix(1, 0)) } // in the past: blocked I/O fails now
+	netDial := d.NetDialContext
+	d.NetDialContext = func(dctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := netDial(dctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		nc = c
+		if aborted {
+			abort(c)
+		}
+		return c, nil
+	}
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		aborted = true
+		if nc != nil {
+			abort(nc)
+		}
+	})
+	ws, resp, err := d.DialContext(ctx, u, h)
+	if !stop() && err == nil {
+		ws.Close() // ctx ended as the handshake finished; its deadline may be set
+		return nil, nil, ctx.Err()
+	}
+	return ws, resp, err
 }
 
 // scrubErr makes sure an error text never carries the token.
@@ -112,8 +165,8 @@ func scrubErr(err error, token string) error {
 // socket fails or the owner closes done, then reports on errc and exits.
 func (c *Client) startReader(cn *conn, frames chan<- frame) {
 	cn.ws.SetPongHandler(func(string) error {
+		cn.recv.Add(1)
 		cn.answered.Store(true)
-		cn.lastRecv.Store(c.clk.Now().UnixNano())
 		if c.hooks.pong != nil {
 			c.hooks.pong()
 		}
@@ -122,12 +175,12 @@ func (c *Client) startReader(cn *conn, frames chan<- frame) {
 	go func() {
 		defer close(cn.exited)
 		for {
-			typ, data, err := cn.ws.ReadMessage()
+			typ, data, err := cn.readMessage()
 			if err != nil {
 				cn.errc <- err
 				return
 			}
-			cn.lastRecv.Store(c.clk.Now().UnixNano())
+			cn.recv.Add(1)
 			select {
 			case frames <- frame{c: cn, typ: typ, data: data}:
 			case <-cn.done:
@@ -135,6 +188,28 @@ func (c *Client) startReader(cn *conn, frames chan<- frame) {
 			}
 		}
 	}()
+}
+
+// readMessage reads one whole message of at most MaxMessageSize bytes.
+// gorilla's read limit counts the bytes on the wire, which with
+// permessage-deflate are compressed: a 100 KB frame can inflate to
+// gigabytes. So the inflated message is read through a limit too, and
+// one over it is refused as the gateway does: close with 1009.
+func (cn *conn) readMessage() (int, []byte, error) {
+	typ, r, err := cn.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxMessageSize+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(data) > MaxMessageSize {
+		_ = cn.ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""), time.Now().Add(writeWait))
+		return 0, nil, errTooBig
+	}
+	return typ, data, nil
 }
 
 // write sends one frame with a deadline; only the Run goroutine calls it.

@@ -84,7 +84,7 @@ func probeHandshake(ctx context.Context, cfg Config, sess *session) error {
 	if err != nil {
 		return fmt.Errorf("WebSocket URL: %w", err)
 	}
-	ws, resp, err := dialer(cfg, sess).DialContext(ctx, u.String(), handshakeHeader(cfg, sess))
+	ws, resp, err := handshake(ctx, dialer(cfg, sess), u.String(), handshakeHeader(cfg, sess))
 	if err == nil {
 		ws.Close()
 		return nil

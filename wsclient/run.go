@@ -22,7 +22,6 @@ type runner struct {
 	lastErr string
 	adopt   *conn   // a rotation's connection that outlived the one it was meant to replace
 	pending *outMsg // a message whose write failed; it goes first on the next connection
-	slot    int     // alternates per connection, for rotation dedup
 }
 
 // dropKind is why a connection ended.
@@ -204,7 +203,7 @@ func (r *runner) dial(ctx context.Context, slot int) (*conn, error) {
 		return nil, err
 	}
 	c.stats.connects.Add(1)
-	cn := &conn{ws: ws, slot: slot, opened: c.clk.Now(), errc: make(chan error, 1), done: make(chan struct{}), exited: make(chan struct{})}
+	cn := &conn{ws: ws, slot: slot, gen: c.gen.Add(1), opened: c.clk.Now(), errc: make(chan error, 1), done: make(chan struct{}), exited: make(chan struct{})}
 	c.startReader(cn, r.frames)
 	return cn, nil
 }

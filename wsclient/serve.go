@@ -97,11 +97,21 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 		case <-timerC(l.ddGrace):
 			l.dd, l.ddGrace = nil, nil
 		case <-l.ping.C():
+			// Only a peer that has answered a ping on this connection
+			// is held to a pong deadline. What has been read so far is
+			// noted before the ping goes out: its pong can be read
+			// before the write returns.
+			watch := l.cur.answered.Load() && l.pong == nil
+			if watch {
+				l.cur.pingRecv = l.cur.recv.Load()
+			}
 			if err := l.cur.ping(); err != nil {
 				return l.drop(dropAbrupt, err)
 			}
-			if l.cur.answered.Load() && l.pong == nil {
-				l.cur.pingAt = c.clk.Now()
+			if c.hooks.pingWritten != nil {
+				c.hooks.pingWritten()
+			}
+			if watch {
 				l.pong = c.clk.NewTimer(cfg.PongWait)
 			}
 			if c.hooks.ping != nil {
@@ -109,9 +119,16 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			}
 		case <-timerC(l.pong):
 			l.pong = nil
-			if l.cur.lastRecv.Load() < l.cur.pingAt.UnixNano() {
+			// Any frame or pong since the ping shows the peer alive.
+			if l.cur.recv.Load() == l.cur.pingRecv {
 				c.stats.pongTimeout.Add(1)
+				if c.hooks.pongChecked != nil {
+					c.hooks.pongChecked()
+				}
 				return l.drop(dropAbrupt, fmt.Errorf("no answer to a ping within %s", cfg.PongWait))
+			}
+			if c.hooks.pongChecked != nil {
+				c.hooks.pongChecked()
 			}
 		case <-timerC(l.keep):
 			if err := l.write(keepaliveMsg(cfg)); err != nil {
@@ -127,7 +144,7 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			}
 			m.finish(nil)
 		case req := <-c.reconnect:
-			if req.at < l.cur.opened.UnixNano() {
+			if req.gen < l.cur.gen {
 				continue // asked before this connection opened: it is fresh
 			}
 			c.log.Info("replacing the connection", "reason", req.reason)
