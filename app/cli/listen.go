@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/toasttray/toasttray/app/notify"
 	"github.com/toasttray/toasttray/wsclient"
 )
 
@@ -55,11 +56,15 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 }
 
 // parse parses args and gathers credentials; it prints what is wrong and
-// returns ErrUsage for a bad command line.
-func (f *connFlags) parse(name, summary string, args []string, env Env, stdin io.Reader) (wsclient.Credentials, error) {
+// returns ErrUsage for a bad command line. extra, if not nil, registers
+// the command's own flags.
+func (f *connFlags) parse(name, summary string, args []string, env Env, stdin io.Reader, extra func(*flag.FlagSet)) (wsclient.Credentials, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	f.register(fs)
+	if extra != nil {
+		extra(fs)
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: toasttray %s [flags]\n\n%s\n%s", name, summary, connUsage)
 		fs.PrintDefaults()
@@ -107,11 +112,23 @@ func (f *connFlags) parse(name, summary string, args []string, env Env, stdin io
 // stdin is where --password-stdin reads; a variable for tests.
 var stdin io.Reader = os.Stdin
 
+// newNotifier makes the Notifier of listen --notify; a variable for tests.
+var newNotifier = func(log *slog.Logger) notify.Notifier {
+	return notify.NewBeeep(notify.BeeepOptions{AppName: "ToastTray", Logger: log})
+}
+
 // Listen runs the client headless: every received message is one JSON line
 // on stdout, every status change a JSON log line on stderr, until ctx ends.
+// With --notify, toasts also pop up as desktop notifications.
 func Listen(ctx context.Context, args []string, env Env) error {
-	var f connFlags
-	creds, err := f.parse("listen", "Connects and prints every received message as one JSON line.", args, env, stdin)
+	var (
+		f        connFlags
+		popups   bool
+		addFlags = func(fs *flag.FlagSet) {
+			fs.BoolVar(&popups, "notify", false, "also show each toast as a desktop notification (bursts are coalesced)")
+		}
+	)
+	creds, err := f.parse("listen", "Connects and prints every received message as one JSON line; with --notify,\ntoasts also pop up as desktop notifications.", args, env, stdin, addFlags)
 	if err != nil {
 		return err
 	}
@@ -121,9 +138,32 @@ func Listen(ctx context.Context, args []string, env Env) error {
 	}
 	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	out := &lineOut{w: env.Stdout}
+	onMessage := out.message
+	if popups {
+		// A group: the gate logs a toast's "level", which would clash
+		// with the record's own.
+		nlog := log.WithGroup("notify")
+		gate := notify.NewGate(newNotifier(nlog), notify.GateOptions{Logger: nlog})
+		defer gate.Close()
+		onMessage = func(m wsclient.Message) {
+			out.message(m)
+			if t, err := m.Toast(); err == nil {
+				// Never a sound: beeep sounds by writing BEL to stdout,
+				// which carries the JSON lines.
+				gate.Submit(notify.FromToast(t, f.cfg.SiteURL, false))
+			}
+		}
+	}
+	connected := make(chan struct{}, 1) // wakes the idle trimmer (idle.go)
 	client, err := wsclient.New(f.cfg, creds, wsclient.Options{
 		Logger: log.With("component", "wsclient"),
 		OnStatus: func(st wsclient.Status) {
+			if st.State == wsclient.StateConnected {
+				select {
+				case connected <- struct{}{}:
+				default:
+				}
+			}
 			attrs := []any{"state", st.State.String(), "attempt", st.Attempt}
 			if !st.Until.IsZero() {
 				attrs = append(attrs, "until", st.Until)
@@ -133,12 +173,18 @@ func Listen(ctx context.Context, args []string, env Env) error {
 			}
 			log.Info("status", attrs...)
 		},
-		OnMessage: out.message,
+		OnMessage: onMessage,
 	})
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if err := client.Run(ctx); err != nil {
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { newTrimmer(log).run(runCtx, connected, gcCycles(runCtx.Done())) })
+	err = client.Run(runCtx)
+	cancel()
+	wg.Wait()
+	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	return out.err

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/toasttray/toasttray/app/notify"
 	"github.com/toasttray/toasttray/wsclient/wstest"
 )
 
@@ -27,10 +29,25 @@ func waitSeen(t *testing.T, w *lineWriter, done chan error) {
 	}
 }
 
+// fakeNotifier replaces the desktop Notifier for one test: it records
+// what listen --notify shows, and counts how often one was made.
+func fakeNotifier(t *testing.T) (shown chan notify.Notification, made *int) {
+	t.Helper()
+	shown, made = make(chan notify.Notification, 10), new(int)
+	old := newNotifier
+	newNotifier = func(*slog.Logger) notify.Notifier {
+		*made++
+		return notify.NotifierFunc(func(n notify.Notification) error { shown <- n; return nil })
+	}
+	t.Cleanup(func() { newNotifier = old })
+	return shown, made
+}
+
 func TestListenPrintsMessagesAsJSONLines(t *testing.T) {
 	s := wstest.NewServer(wstest.Options{})
 	defer s.Close()
 	t.Setenv(envPassword, "demo")
+	shown, made := fakeNotifier(t)
 	out := newLineWriter(`"n":2`)
 	errOut := newLineWriter(`"state":"connected"`)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -49,6 +66,9 @@ func TestListenPrintsMessagesAsJSONLines(t *testing.T) {
 	if len(lines) != 2 || lines[1] != `{"type":"x","n":2}` {
 		t.Fatalf("stdout:\n%s", out.String())
 	}
+	if *made != 0 || len(shown) != 0 {
+		t.Fatalf("without --notify: %d notifiers made, %d popups", *made, len(shown))
+	}
 	for _, l := range strings.Split(strings.TrimSpace(errOut.String()), "\n") {
 		if !json.Valid([]byte(l)) {
 			t.Fatalf("stderr line is not JSON: %s", l)
@@ -56,6 +76,49 @@ func TestListenPrintsMessagesAsJSONLines(t *testing.T) {
 		if strings.Contains(l, "ws_token=") && !strings.Contains(l, "REDACTED") {
 			t.Fatalf("token in log: %s", l)
 		}
+	}
+}
+
+// listen --notify prints every message and pops up the toasts among them
+// through the notification gate, never with a sound (beeep's sound is a
+// BEL byte on stdout, where the JSON lines go).
+func TestListenNotify(t *testing.T) {
+	s := wstest.NewServer(wstest.Options{})
+	defer s.Close()
+	t.Setenv(envPassword, "demo")
+	shown, made := fakeNotifier(t)
+	out := newLineWriter(`"title":"Disk full"`)
+	errOut := newLineWriter(`"state":"connected"`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Listen(ctx, connArgs(s, "--notify"), testEnv(out, errOut)) }()
+	waitSeen(t, errOut, done)
+	// In order: were the first one a popup, it would be shown first.
+	s.Push("", map[string]any{"type": "progress", "message": "not a toast"})
+	s.Push("", map[string]any{"type": "toast", "level": "error", "title": "Disk full", "message": "Free <b>some</b> space"})
+	var n notify.Notification
+	select {
+	case n = <-shown:
+	case err := <-done:
+		t.Fatalf("ended early: %v\n%s", err, errOut.String())
+	case <-time.After(10 * time.Second): // hang guard
+		t.Fatal("no popup")
+	}
+	want := notify.Notification{Title: "Disk full", Body: "Free <b>some</b> space", Level: "error", Urgent: true}
+	if n != want {
+		t.Fatalf("popup %+v, want %+v", n, want)
+	}
+	waitSeen(t, out, done)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Listen = %v", err)
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 2 || strings.ContainsRune(out.String(), '\a') {
+		t.Fatalf("stdout:\n%q", out.String())
+	}
+	if *made != 1 || len(shown) != 0 {
+		t.Fatalf("%d notifiers made, %d more popups", *made, len(shown))
 	}
 }
 
@@ -96,6 +159,7 @@ func TestListenUsage(t *testing.T) {
 		{"--site", "https://a.example", "--ws", "wss://b.example", "--channel", "bad name"},
 		{"--site", "http://a.example", "--ws", "wss://b.example"},
 		{"--site", "https://a.example", "--ws", "wss://b.example", "extra"},
+		{"--site", "https://a.example", "--ws", "wss://b.example", "--notify=maybe"},
 	} {
 		var errOut bytes.Buffer
 		if err := Listen(context.Background(), args, testEnv(&bytes.Buffer{}, &errOut)); !errors.Is(err, ErrUsage) {
