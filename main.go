@@ -21,6 +21,8 @@ import (
 	"syscall"
 
 	"github.com/toasttray/toasttray/app/cli"
+	"github.com/toasttray/toasttray/app/console"
+	_ "github.com/toasttray/toasttray/app/fynelocale" // must initialise before Fyne reads the locale
 	"github.com/toasttray/toasttray/app/tray"
 	"github.com/toasttray/toasttray/app/ui"
 )
@@ -47,6 +49,7 @@ Flags:
 `
 
 func main() {
+	console.AttachParent()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
