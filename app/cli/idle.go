@@ -70,13 +70,14 @@ func (t *trimmer) run(ctx context.Context, connected, gcs <-chan struct{}) {
 		case <-settle:
 			settle = nil
 			// The heap trim runs a collection, whose report is dropped
-			// below as too soon after this trim.
-			t.trim(true)
+			// below as too soon after this trim. The time is noted
+			// first, so it never depends on how long the trim takes.
 			trimmed, last = true, t.now()
+			t.trim(true)
 		case <-gcs:
 			if trimmed && settle == nil && t.now().Sub(last) >= t.gap {
-				t.trim(false)
 				last = t.now()
+				t.trim(false)
 			}
 		}
 	}
