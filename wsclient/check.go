@@ -142,7 +142,7 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 	if err != nil {
 		return err
 	}
-	defer sess.close()
+	defer sess.dropIdle()
 	if err := run("Sign in", func() (string, string, error) {
 		switch {
 		case creds.HasSession():

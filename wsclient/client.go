@@ -171,7 +171,7 @@ func (c *Client) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	defer sess.close()
+	defer sess.dropIdle()
 	r := &runner{c: c, cfg: c.cfg, sess: sess, frames: make(chan frame)}
 	return r.loop(ctx)
 }

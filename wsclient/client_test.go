@@ -1,6 +1,7 @@
 package wsclient_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/toasttray/toasttray/wsclient"
@@ -34,5 +35,21 @@ func TestFreshTokenPerReconnect(t *testing.T) {
 	}
 	if st := h.client.Status(); st.State != wsclient.StateStopped {
 		t.Fatalf("status after stop %+v", st)
+	}
+}
+
+// TestNoIdleHTTPConnection: once connected, the client keeps no idle
+// keep-alive connection to the site; the next token is an hour away.
+func TestNoIdleHTTPConnection(t *testing.T) {
+	h := newHarness(t, setup{})
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	if err := h.srv.WaitFor(ctx, func() bool { return h.srv.NumHTTPConnections() == 0 }); err != nil {
+		t.Fatalf("%d HTTP connections still open after connecting: %v", h.srv.NumHTTPConnections(), err)
+	}
+	if n := h.srv.NumConnections(); n != 1 {
+		t.Fatalf("%d WebSocket connections, want 1", n)
 	}
 }

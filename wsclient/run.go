@@ -203,6 +203,7 @@ func (r *runner) dial(ctx context.Context, slot int) (*conn, error) {
 		return nil, err
 	}
 	c.stats.connects.Add(1)
+	r.sess.dropIdle()
 	cn := &conn{ws: ws, slot: slot, gen: c.gen.Add(1), opened: c.clk.Now(), errc: make(chan error, 1), done: make(chan struct{}), exited: make(chan struct{})}
 	c.startReader(cn, r.frames)
 	return cn, nil

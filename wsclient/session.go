@@ -110,7 +110,10 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	return conf, nil
 }
 
-func (s *session) close() { s.hc.CloseIdleConnections() }
+// dropIdle closes the session's idle HTTP connections. The client calls it
+// once a WebSocket is open: the next token is an hour or more away, and
+// an idle keep-alive connection holds buffers and two goroutines until then.
+func (s *session) dropIdle() { s.hc.CloseIdleConnections() }
 
 // siteOrigin is what Django compares Origin with: scheme://host[:port].
 func (s *session) siteOrigin() string { return s.site.Scheme + "://" + s.site.Host }

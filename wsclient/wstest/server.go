@@ -155,6 +155,7 @@ type Server struct {
 	tokenFault TokenFault
 	faultCh    chan struct{} // closed and replaced when tokenFault changes
 	changed    chan struct{} // closed and replaced on every state change
+	httpConns  int           // open plain-HTTP connections (not upgraded)
 }
 
 type tokenRec struct {
@@ -297,6 +298,7 @@ func (s *Server) Start() error {
 			Handler:           s.handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+			ConnState:         s.trackHTTPConn,
 		},
 	}
 	if s.opts.TLS {
@@ -454,6 +456,31 @@ func (s *Server) WaitFor(ctx context.Context, cond func() bool) error {
 			return errors.New("wstest: wait: server closed")
 		}
 	}
+}
+
+// trackHTTPConn counts open connections that are not WebSockets: a
+// hijacked connection has become one and is counted by NumConnections.
+func (s *Server) trackHTTPConn(_ net.Conn, state http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch state {
+	case http.StateNew:
+		s.httpConns++
+	case http.StateHijacked, http.StateClosed:
+		s.httpConns--
+	default:
+		return
+	}
+	s.notifyLocked()
+}
+
+// NumHTTPConnections reports the open plain-HTTP connections (sign-in and
+// token requests, idle keep-alives included), so tests can check that a
+// client does not hold connections it no longer needs.
+func (s *Server) NumHTTPConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.httpConns
 }
 
 // WaitConnections blocks until exactly n connections are open.
