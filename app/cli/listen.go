@@ -140,8 +140,8 @@ func Listen(ctx context.Context, args []string, env Env) error {
 	out := &lineOut{w: env.Stdout}
 	onMessage := out.message
 	if popups {
-		// A group: the gate logs a toast's "level", which would clash
-		// with the record's own.
+		// A group keeps the notifier's attributes apart from the
+		// client's in each JSON line.
 		nlog := log.WithGroup("notify")
 		gate := notify.NewGate(newNotifier(nlog), notify.GateOptions{Logger: nlog})
 		defer gate.Close()

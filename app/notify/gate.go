@@ -323,7 +323,7 @@ func (g *Gate) show(n Notification) {
 	g.mu.Unlock()
 	if err != nil {
 		// Level only: the text is the site's business, not the log's.
-		g.opts.Logger.Warn("showing notification", "level", string(n.Level), "err", err)
+		g.opts.Logger.Warn("showing notification", "toast_level", string(n.Level), "err", err)
 	}
 }
 

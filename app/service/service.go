@@ -1,7 +1,9 @@
 // Package service wires the non-GUI parts of ToastTray together: it runs a
 // wsclient.Client with the current settings and credentials and routes its
 // toasts into history and, through a notify.Gate, to a Notifier. The tray
-// process and `listen --notify` both use it, so they behave the same.
+// process uses it; `listen --notify` uses the same Gate and Notifier
+// directly (it keeps no history and reads no saved settings), so popups
+// look and coalesce the same.
 //
 // Data flows one way: client → (history, gate → notifier), and status →
 // OnStatus. The service owns three kinds of goroutine, all ended by Stop:

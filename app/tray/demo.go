@@ -116,7 +116,7 @@ func (d *demoEnv) push(ctx context.Context, clk clock.Clock, log *slog.Logger, e
 		}
 		msg := demoToasts[i%len(demoToasts)]
 		n := d.srv.Push(demoChannel, msg)
-		log.Debug("demo toast pushed", "level", msg["level"], "connections", n)
+		log.Debug("demo toast pushed", "toast_level", msg["level"], "connections", n)
 	}
 }
 
