@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,9 +153,11 @@ func FuzzToastFields(f *testing.F) {
 	})
 }
 
+// isNumber matches parseWireLevel: any integer Atoi reads ("070", "+40")
+// is a Django level number.
 func isNumber(s string) bool {
-	var f float64
-	return json.Unmarshal([]byte(s), &f) == nil
+	_, err := strconv.Atoi(s)
+	return err == nil
 }
 
 // checkLine: valid UTF-8, at most max runes, no control or bidi runes, no
@@ -220,6 +223,9 @@ func FuzzBuildURL(f *testing.F) {
 	f.Add("wss://[::1]:443/p%20q?x=%zz", tok, "c")
 	f.Add("wss://user:pw@h/", tok, "c")
 	f.Fuzz(func(t *testing.T, wsURL, token, channel string) {
+		// The client builds from the configuration as WithDefaults left
+		// it: URL and channel trimmed.
+		wsURL, channel = strings.TrimSpace(wsURL), strings.TrimSpace(channel)
 		got, err := buildURL(wsURL, token, channel)
 		cfgErr := Config{SiteURL: "https://www.example.com", WSURL: wsURL, Channel: channel}.Validate()
 		if err != nil {
