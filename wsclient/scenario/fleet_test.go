@@ -188,6 +188,7 @@ func TestSoak(t *testing.T) {
 		}
 		count[f]++
 		t0 := time.Now()
+		var dropped string // drop-one: the connection deleted
 		switch f {
 		case "rest":
 			continue
@@ -200,6 +201,7 @@ func TestSoak(t *testing.T) {
 		case "drop-one":
 			conns := e.srv.Connections()
 			c := conns[rand.IntN(len(conns))]
+			dropped = c.ID
 			req, _ := http.NewRequest(http.MethodDelete, e.srv.URL+"/"+e.srv.Stage()+"/@connections/"+c.ID, nil)
 			if resp, err := hc.Do(req); err == nil {
 				resp.Body.Close()
@@ -220,6 +222,10 @@ func TestSoak(t *testing.T) {
 			e.srv.SetBlackhole(false)
 		}
 		if f == "drop-one" {
+			// Its client still says Connected until the close reaches
+			// it: wait until the server has let go of the connection
+			// and every client holds one again.
+			e.must(e.srv.WaitFor(e.ctx, func() bool { return e.allHeldBut(dropped) }), "waiting for the reconnect after drop-one")
 			e.waitConnected(e.probes...)
 			t.Logf("%5.1fs: %s: all back", time.Since(e.start).Seconds(), f)
 			continue
@@ -255,6 +261,24 @@ func TestSoak(t *testing.T) {
 		wantRot = int64(n)
 	}
 	e.check(st.Rotations >= wantRot, "only %d rotations for %d clients", st.Rotations, n)
+}
+
+// allHeldBut reports whether the server no longer holds connection id and
+// holds one for every client.
+func (e *env) allHeldBut(id string) bool {
+	held := map[string]bool{}
+	for _, c := range e.srv.Connections() {
+		if c.ID == id {
+			return false
+		}
+		held[c.Channel] = true
+	}
+	for _, p := range e.probes {
+		if !held[p.channel] {
+			return false
+		}
+	}
+	return true
 }
 
 func median(v []float64) float64 {

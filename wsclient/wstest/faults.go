@@ -126,7 +126,7 @@ func (s *Server) DropAll(code int) int {
 	s.mu.Lock()
 	n := 0
 	for _, c := range s.conns {
-		c.requestClose(code)
+		c.requestCloseLocked(code)
 		n++
 	}
 	s.mu.Unlock()

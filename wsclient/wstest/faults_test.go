@@ -689,3 +689,47 @@ func TestHandlerOnOwnServer(t *testing.T) {
 		t.Fatalf("got %s", b)
 	}
 }
+
+// TestDeletedConnectionTakesNoPushes: once DELETE @connections has
+// answered, the connection is gone for pushes and the management API, as
+// on API Gateway, even while its close is still under way (held here by
+// the blackhole). A push counted as delivered there would be lost.
+func TestDeletedConnectionTakesNoPushes(t *testing.T) {
+	s, _ := newServer(t, wstest.Options{})
+	c := signedIn(t, s)
+	conn := c.connect("")
+	if err := s.WaitConnections(ctxT(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	id := s.Connections()[0].ID
+	base := s.URL + "/" + s.Stage() + "/@connections/"
+	s.SetBlackhole(true)
+	del := func() int {
+		req, _ := http.NewRequest(http.MethodDelete, base+id, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := del(); code != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", code)
+	}
+	if n := s.Push("", map[string]string{"type": "toast", "message": "late"}); n != 0 {
+		t.Errorf("Push after DELETE reached %d connections", n)
+	}
+	if err := s.PushTo(id, "x"); !errors.Is(err, wstest.ErrGone) {
+		t.Errorf("PushTo after DELETE: %v", err)
+	}
+	if resp, _ := post(t, base+id, `{}`); resp.StatusCode != http.StatusGone {
+		t.Errorf("POST after DELETE: %d", resp.StatusCode)
+	}
+	if code := del(); code != http.StatusGone {
+		t.Errorf("second DELETE: %d", code)
+	}
+	s.SetBlackhole(false)
+	if _, _, err := read(t, conn); closeCode(err) != websocket.CloseNormalClosure {
+		t.Errorf("after DELETE: %v", err)
+	}
+}

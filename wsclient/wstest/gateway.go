@@ -43,11 +43,15 @@ const closeWait = 2 * time.Second
 // is its only writer (pushes, closes); one reader goroutine records what the
 // client sends.
 type wsConn struct {
-	info       ConnInfo
-	ws         *websocket.Conn
-	gate       *gateConn
-	send       chan outMsg   // pushes, buffered; full → dropped
-	closeReq   chan int      // close code requested by DropAll, buffer 1
+	info     ConnInfo
+	ws       *websocket.Conn
+	gate     *gateConn
+	send     chan outMsg // pushes, buffered; full → dropped
+	closeReq chan int    // close code requested by DropAll, buffer 1
+	// closing: a close was requested (guarded by Server.mu). Pushes no
+	// longer reach the connection, as on API Gateway, where a connection
+	// is gone for posts once DELETE has answered.
+	closing    bool
 	readerDone chan struct{} // closed when the reader ends
 	lastActive time.Time     // guarded by Server.mu
 	closeCode  atomic.Int64  // the code the server closed with, 0 if none
@@ -429,7 +433,7 @@ func (s *Server) pushRaw(channel string, typ int, b []byte) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, c := range s.conns {
-		if c.info.Channel == channel && c.enqueue(typ, b) {
+		if c.info.Channel == channel && !c.closing && c.enqueue(typ, b) {
 			n++
 		}
 	}
@@ -449,7 +453,7 @@ func (s *Server) pushToRaw(id string, typ int, b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.conns[id]
-	if c == nil {
+	if c == nil || c.closing {
 		return fmt.Errorf("push to %q: %w", id, ErrGone)
 	}
 	if !c.enqueue(typ, b) {
@@ -502,7 +506,7 @@ func (s *Server) serveManagement(w http.ResponseWriter, r *http.Request, id stri
 		s.mu.Lock()
 		c := s.conns[id]
 		s.mu.Unlock()
-		if c == nil {
+		if c == nil || c.closing {
 			gone()
 			return
 		}
@@ -514,12 +518,13 @@ func (s *Server) serveManagement(w http.ResponseWriter, r *http.Request, id stri
 	case http.MethodDelete:
 		s.mu.Lock()
 		c := s.conns[id]
-		s.mu.Unlock()
-		if c == nil {
+		if c == nil || c.closing {
+			s.mu.Unlock()
 			gone()
 			return
 		}
-		c.requestClose(websocket.CloseNormalClosure)
+		c.requestCloseLocked(websocket.CloseNormalClosure)
+		s.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.Header().Set("Allow", "GET, POST, DELETE")
@@ -527,7 +532,10 @@ func (s *Server) serveManagement(w http.ResponseWriter, r *http.Request, id stri
 	}
 }
 
-func (c *wsConn) requestClose(code int) {
+// requestCloseLocked asks the connection's writer to close it with code.
+// Server.mu must be held.
+func (c *wsConn) requestCloseLocked(code int) {
+	c.closing = true
 	select {
 	case c.closeReq <- code:
 	default: // a close is already pending
