@@ -20,7 +20,7 @@ func TestAfterDropPolicy(t *testing.T) {
 	}{
 		{"1001 of a healthy connection: at once", dropGoingAway, healthy, []time.Duration{0, 0}, false},
 		{"abrupt drop: within 2 s", dropAbrupt, healthy, []time.Duration{time.Second, time.Second}, true},
-		{"server close: spread over 4 s", dropServerClose, healthy, []time.Duration{2 * time.Second, 2 * time.Second}, false},
+		{"server close: spread over 4.5 s", dropServerClose, healthy, []time.Duration{2250 * time.Millisecond, 2250 * time.Millisecond}, false},
 		{"wake: at once, probe first", dropReconnect, healthy, []time.Duration{0}, true},
 		{"accept-and-drop grows", dropGoingAway, brief, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second, 15 * time.Second}, false},
 		{"brief abrupt grows", dropAbrupt, brief, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, true},
@@ -37,6 +37,22 @@ func TestAfterDropPolicy(t *testing.T) {
 				t.Errorf("%s: probe %v", tt.name, r.netFail)
 			}
 		}
+	}
+}
+
+// TestRetryAfterServerClose: a failed attempt after the server-close
+// spread waits within the next window (8 s), as it did when the spread
+// was itself a backoff window (4 s).
+func TestRetryAfterServerClose(t *testing.T) {
+	cfg := Config{}.WithDefaults()
+	c := &Client{rand: func() float64 { return 0.5 }}
+	c.log = discard()
+	r := &runner{c: c, cfg: cfg}
+	if got := r.afterDrop(dropped{kind: dropServerClose, up: cfg.StableAfter}); got != 2250*time.Millisecond {
+		t.Fatalf("first delay %v, want 2.25 s", got)
+	}
+	if got := r.backoff(); got != 4*time.Second {
+		t.Fatalf("retry delay %v, want 4 s (half of an 8 s window)", got)
 	}
 }
 

@@ -139,6 +139,9 @@ func (r *runner) afterDrop(d dropped) time.Duration {
 		return 0
 	case d.kind == dropServerClose && healthy:
 		r.exp = firstRetryServerClose
+		r.netFail = false
+		spread := min(serverCloseSpread*r.cfg.BackoffBase, r.cfg.BackoffCap)
+		return time.Duration(r.c.jitter() * float64(spread))
 	case healthy:
 		r.exp = firstRetryAbrupt
 	}
