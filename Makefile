@@ -25,10 +25,10 @@ SETTINGS_FILE := $(or $(TOASTTRAY_CONFIG_DIR),$(or $(XDG_CONFIG_HOME),$(HOME)/.c
 RUN_ARGS ?= $(if $(wildcard $(SETTINGS_FILE)),,-demo)
 
 SHELL_SCRIPTS := .ci/run scripts/install-deps scripts/desktop-session scripts/smoke scripts/screenshot \
-	scripts/package scripts/vet-cross
+	scripts/package scripts/vet-cross scripts/measure-idle
 
 .PHONY: all deps-build deps-test build run test lint fmt-check vet staticcheck shellcheck \
-	unit integration smoke screenshot generate clean
+	unit integration smoke screenshot measure generate clean
 
 all: test
 
@@ -94,6 +94,13 @@ smoke: build deps-test
 screenshot: build deps-test
 	@mkdir -p $(OUT)
 	scripts/desktop-session scripts/screenshot ./$(BIN)
+
+## measure: idle CPU and memory of `toasttray listen` and of the tray app,
+## connected to the emulator, checked against the targets (about 5 min;
+## docs/PERFORMANCE.md). Not part of `make test`. MEASURE_ARGS: e.g.
+## --only listen, --duration 120
+measure: build deps-test
+	scripts/measure-idle $(MEASURE_ARGS)
 
 ## generate: redraw the icons in assets/
 generate:
