@@ -359,7 +359,11 @@ func s07Idle(t *testing.T) {
 		e.check(ka >= len(e.probes)*int(run/idle), "only %d keepalives in %s", ka, run)
 	})
 	t.Run("no-keepalive", func(t *testing.T) {
-		e := newEnv(t, "S07 idle timeout, keepalive off", envOpts{n: 3, srv: wstest.Options{IdleTimeout: idle},
+		// Each desktop has its own address; here the three share
+		// 127.0.0.1 and, with the scaled timeout, reconnect about 8 times
+		// a minute each: over the per-IP default of 20 connects a minute,
+		// which would refuse connects no real desktop makes.
+		e := newEnv(t, "S07 idle timeout, keepalive off", envOpts{n: 3, srv: wstest.Options{IdleTimeout: idle, ConnectRateLimitPerIP: 20 * 3},
 			cfg: func(_ int, c *wsclient.Config) { c.StableAfter = idle / 3 }})
 		e.mark()
 		t0 := time.Now()
@@ -387,6 +391,9 @@ func s07Idle(t *testing.T) {
 		e.res.RecoverMS = dist(gaps)
 		e.note("reconnects", conns)
 		e.check(conns >= len(e.probes)*(int(run/idle)-1), "%d reconnects in %s with a %s idle timeout", conns, run, idle)
+		c := e.srv.Counters()
+		limited := c.Refused(wstest.ReasonRateLimitedIP) + c.Refused(wstest.ReasonRateLimitedUser) + c.Refused(wstest.ReasonTokenRateLimited)
+		e.check(limited == 0, "%d requests refused by a rate limit", limited)
 		if e.res.RecoverMS != nil {
 			e.check(e.res.RecoverMS.P95 <= 1000, "reconnect after the idle close: p95 %.0f ms, want at once", e.res.RecoverMS.P95)
 		}
