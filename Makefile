@@ -47,17 +47,19 @@ run: build
 	./$(BIN) $(RUN_ARGS)
 
 ## test: every gate CI runs: lint, unit tests with -race, integration tests,
-## the smoke run under a throwaway desktop, and the short reliability suite
+## the smoke run under a throwaway desktop, the short reliability suite and
+## the Linux package check
 test: deps-test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory smoke
 	@$(MAKE) --no-print-directory reliability
+	@$(MAKE) --no-print-directory package-check
 
 ## lint: gofmt, go vet and staticcheck (with and without the integration
-## tag), shellcheck on the scripts
-lint: fmt-check vet staticcheck shellcheck
+## tag), shellcheck on the scripts, go vet for windows and darwin
+lint: fmt-check vet staticcheck shellcheck vet-cross
 
 fmt-check:
 	@files=$$(gofmt -l .); if [[ -n $$files ]]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
