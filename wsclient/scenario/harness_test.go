@@ -755,6 +755,24 @@ func (e *env) compact() {
 	}
 }
 
+// clientLog returns client i's debug log lines and its status events.
+func (e *env) clientLog(i int) string {
+	var b strings.Builder
+	tag := fmt.Sprintf("client=%d ", i)
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(line+" ", tag) {
+			b.WriteString(line + "\n")
+		}
+	}
+	p := e.probes[i]
+	p.mu.Lock()
+	for _, ev := range p.events {
+		fmt.Fprintf(&b, "status %s %s err=%q\n", ev.at.Format("15:04:05.000"), ev.st.State, ev.st.Err)
+	}
+	p.mu.Unlock()
+	return b.String()
+}
+
 func (e *env) statsSum() wsclient.Stats {
 	var s wsclient.Stats
 	for _, p := range e.probes {
