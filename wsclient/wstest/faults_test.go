@@ -388,15 +388,32 @@ func post(t *testing.T, u, body string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-func TestManagementAPI(t *testing.T) {
-	s, _ := newServer(t, wstest.Options{})
-	c := signedIn(t, s)
-	conn := c.connect("")
+// managed starts a server with one open connection and returns it, its id
+// and the management API's base URL for connections.
+func managed(t *testing.T) (s *wstest.Server, conn *websocket.Conn, id, base string) {
+	t.Helper()
+	s, _ = newServer(t, wstest.Options{})
+	conn = signedIn(t, s).connect("")
 	if err := s.WaitConnections(ctxT(t), 1); err != nil {
 		t.Fatal(err)
 	}
-	id := s.Connections()[0].ID
-	base := s.URL + "/" + s.Stage() + "/@connections/"
+	return s, conn, s.Connections()[0].ID, s.URL + "/" + s.Stage() + "/@connections/"
+}
+
+// del sends DELETE to u and returns the status code.
+func del(t *testing.T, u string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodDelete, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestManagementAPI(t *testing.T) {
+	s, conn, id, base := managed(t)
 
 	resp, _ := post(t, base+id, `raw {not json} body`)
 	if resp.StatusCode != http.StatusOK {
@@ -421,12 +438,9 @@ func TestManagementAPI(t *testing.T) {
 	}
 	mustRead(t, conn)
 
-	req, _ := http.NewRequest(http.MethodDelete, base+id, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if code := del(t, base+id); code != http.StatusNoContent {
+		t.Errorf("DELETE: %d", code)
 	}
-	resp.Body.Close()
 	if _, _, err := read(t, conn); closeCode(err) != websocket.CloseNormalClosure {
 		t.Errorf("after DELETE: %v", err)
 	}
@@ -637,11 +651,8 @@ func TestPushEncodings(t *testing.T) {
 }
 
 func TestManagementGet(t *testing.T) {
-	s, _ := newServer(t, wstest.Options{})
-	c := signedIn(t, s)
-	c.connect("")
-	id := s.Connections()[0].ID
-	resp, err := http.Get(s.URL + "/" + s.Stage() + "/@connections/" + id)
+	_, _, id, base := managed(t)
+	resp, err := http.Get(base + id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -650,7 +661,7 @@ func TestManagementGet(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "connectedAt") || !strings.Contains(string(b), "ToastTray-test") {
 		t.Errorf("GET: %d %s", resp.StatusCode, b)
 	}
-	resp, err = http.Get(s.URL + "/" + s.Stage() + "/@connections/gone=")
+	resp, err = http.Get(base + "gone=")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -695,25 +706,9 @@ func TestHandlerOnOwnServer(t *testing.T) {
 // on API Gateway, even while its close is still under way (held here by
 // the blackhole). A push counted as delivered there would be lost.
 func TestDeletedConnectionTakesNoPushes(t *testing.T) {
-	s, _ := newServer(t, wstest.Options{})
-	c := signedIn(t, s)
-	conn := c.connect("")
-	if err := s.WaitConnections(ctxT(t), 1); err != nil {
-		t.Fatal(err)
-	}
-	id := s.Connections()[0].ID
-	base := s.URL + "/" + s.Stage() + "/@connections/"
+	s, conn, id, base := managed(t)
 	s.SetBlackhole(true)
-	del := func() int {
-		req, _ := http.NewRequest(http.MethodDelete, base+id, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := del(); code != http.StatusNoContent {
+	if code := del(t, base+id); code != http.StatusNoContent {
 		t.Fatalf("DELETE: %d", code)
 	}
 	if n := s.Push("", map[string]string{"type": "toast", "message": "late"}); n != 0 {
@@ -725,7 +720,7 @@ func TestDeletedConnectionTakesNoPushes(t *testing.T) {
 	if resp, _ := post(t, base+id, `{}`); resp.StatusCode != http.StatusGone {
 		t.Errorf("POST after DELETE: %d", resp.StatusCode)
 	}
-	if code := del(); code != http.StatusGone {
+	if code := del(t, base+id); code != http.StatusGone {
 		t.Errorf("second DELETE: %d", code)
 	}
 	s.SetBlackhole(false)
