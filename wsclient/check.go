@@ -73,23 +73,48 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 	if site.Port() == "" {
 		siteAddr = net.JoinHostPort(site.Hostname(), map[bool]string{true: "443", false: "80"}[site.Scheme == "https"])
 	}
-	targets := []struct {
+	type target struct {
 		what, host, addr string
 		tls              bool
-	}{{"site", site.Hostname(), siteAddr, site.Scheme == "https"}, {"gateway", wsHost, wsAddrPort, wsTLS}}
+		proxy            *url.URL // nil: direct
+	}
+	targets := []*target{{what: "site", host: site.Hostname(), addr: siteAddr, tls: site.Scheme == "https"},
+		{what: "gateway", host: wsHost, addr: wsAddrPort, tls: wsTLS}}
+	for i, raw := range []string{cfg.SiteURL, cfg.WSURL} {
+		p, err := proxyFor(raw)
+		if err != nil {
+			return run("Proxy", func() (string, string, error) {
+				return "", "correct HTTPS_PROXY / HTTP_PROXY", err
+			})
+		}
+		targets[i].proxy = p
+	}
+	// via names the route to t for step details.
+	via := func(t *target) string {
+		if t.proxy == nil {
+			return ""
+		}
+		return " via proxy " + proxyName(t.proxy)
+	}
 
 	if err := run("DNS", func() (string, string, error) {
 		var parts []string
-		for _, t := range targets {
-			if net.ParseIP(t.host) != nil {
+		for i, t := range targets {
+			if i == 1 && t.host == targets[0].host {
+				break // the gateway is on the site's host
+			}
+			switch {
+			case t.proxy != nil:
+				parts = append(parts, t.host+" (resolved by the proxy "+proxyName(t.proxy)+")")
+			case net.ParseIP(t.host) != nil:
 				parts = append(parts, t.host+" (an address)")
-				continue
+			default:
+				addrs, err := net.DefaultResolver.LookupHost(ctx, t.host)
+				if err != nil {
+					return "", "check the " + t.what + " host name and this machine's DNS or VPN", fmt.Errorf("looking up %s: %w", t.host, err)
+				}
+				parts = append(parts, t.host+" → "+strings.Join(addrs, ", "))
 			}
-			addrs, err := net.DefaultResolver.LookupHost(ctx, t.host)
-			if err != nil {
-				return "", "check the " + t.what + " host name and this machine's DNS or VPN", fmt.Errorf("looking up %s: %w", t.host, err)
-			}
-			parts = append(parts, t.host+" → "+strings.Join(addrs, ", "))
 		}
 		return strings.Join(parts, "; "), "", nil
 	}); err != nil {
@@ -98,13 +123,16 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 	if err := run("TCP", func() (string, string, error) {
 		var parts []string
 		for _, t := range targets {
-			d := net.Dialer{Timeout: probeTimeout}
-			nc, err := d.DialContext(ctx, "tcp", t.addr)
+			nc, err := dialTCP(ctx, t.proxy, t.addr)
 			if err != nil {
-				return "", "check the " + t.what + " URL's port; a firewall or proxy may block it", fmt.Errorf("connecting to %s: %w", t.addr, err)
+				fix := "check the " + t.what + " URL's port; a firewall or proxy may block it"
+				if t.proxy != nil {
+					fix = "check HTTPS_PROXY (address, user and password) and that the proxy allows connections to " + t.addr
+				}
+				return "", fix, fmt.Errorf("connecting to %s%s: %w", t.addr, via(t), err)
 			}
 			nc.Close()
-			parts = append(parts, t.addr+" accepts connections")
+			parts = append(parts, t.addr+" accepts connections"+via(t))
 		}
 		return strings.Join(parts, "; "), "", nil
 	}); err != nil {
@@ -121,15 +149,22 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 				parts = append(parts, t.what+": no TLS (allowed on loopback only)")
 				continue
 			}
+			nc, err := dialTCP(ctx, t.proxy, t.addr)
+			if err != nil {
+				return "", "", fmt.Errorf("connecting to %s%s: %w", t.addr, via(t), err)
+			}
 			c := conf.Clone()
 			c.ServerName = t.host
-			d := tls.Dialer{NetDialer: &net.Dialer{Timeout: probeTimeout}, Config: c}
-			nc, err := d.DialContext(ctx, "tcp", t.addr)
+			tc := tls.Client(nc, c)
+			hctx, cancel := context.WithTimeout(ctx, probeTimeout)
+			err = tc.HandshakeContext(hctx)
+			cancel()
 			if err != nil {
-				return "", "if the " + t.what + " uses a private certificate authority, set the CA file to its PEM bundle", fmt.Errorf("TLS with %s: %w", t.addr, err)
+				nc.Close()
+				return "", "if the " + t.what + " uses a private certificate authority, set the CA file to its PEM bundle", fmt.Errorf("TLS with %s%s: %w", t.addr, via(t), err)
 			}
-			cs := nc.(*tls.Conn).ConnectionState()
-			nc.Close()
+			cs := tc.ConnectionState()
+			tc.Close()
 			cert := cs.PeerCertificates[0]
 			parts = append(parts, fmt.Sprintf("%s: %s, certificate for %s by %s, valid until %s", t.what, tls.VersionName(cs.Version),
 				cert.Subject.CommonName, cert.Issuer.CommonName, cert.NotAfter.Format("2006-01-02")))
@@ -192,7 +227,7 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 		}
 		ch := make(chan res, 1)
 		go func() { // ends when the socket is closed below
-			_, data, err := ws.ws.ReadMessage()
+			_, data, err := ws.readMessage()
 			ch <- res{data, err}
 		}()
 		t := clk.NewTimer(checkFirstFrame)
