@@ -97,8 +97,8 @@ def catch_up(session, since):
         more = len(backlog) > limit
         del backlog[limit:]
         for toast in backlog:
-            session.send_message(toast.frame(catchup=True))
-            if not session.connected:  # 410: the connection is gone, it will catch up when it is back
+            # None: a 410, the package marked the session disconnected; it catches up when back.
+            if session.send_message(toast.frame(catchup=True)) is None:
                 return
             last = toast.pk
     session.send_message({
