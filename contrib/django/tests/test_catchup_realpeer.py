@@ -272,9 +272,44 @@ class CatchupTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([f["id"] for f in frames], [new["id"]])
         self.assertEqual(term["count"], 1)
 
-        call_command("cleanup_toasts", stdout=io.StringIO())
+        out = io.StringIO()
+        call_command("cleanup_toasts", stdout=out)
+        self.assertIn("deleted", out.getvalue())
         self.assertFalse(StoredToast.objects.filter(pk=int(old["id"])).exists())
         self.assertTrue(StoredToast.objects.filter(pk=int(new["id"])).exists())
+
+    def test_send_toast_cleans_up_lazily_once_a_minute(self):
+        from django.utils import timezone
+
+        from toasttray_catchup import toasts
+        from toasttray_catchup.models import StoredToast
+
+        def expired():
+            return toasts.send_toast("info", "soon gone", channel="lazy").pk
+
+        first = expired()
+        StoredToast.objects.filter(pk=first).update(expires=timezone.now())
+        toasts._next_cleanup = 0.0  # this process has not cleaned up yet
+        expired()
+        self.assertFalse(StoredToast.objects.filter(pk=first).exists())
+        second = expired()
+        StoredToast.objects.filter(pk=second).update(expires=timezone.now())
+        expired()  # within the minute: no second cleanup
+        self.assertTrue(StoredToast.objects.filter(pk=second).exists())
+
+    async def test_a_rolled_back_toast_is_never_pushed(self):
+        from django.db import transaction
+
+        from toasttray_catchup.toasts import send_toast as send_in_process
+
+        async with connect(channel="tx") as ws:
+            await catchup(ws, "")
+            with self.assertRaises(RuntimeError), transaction.atomic():
+                send_in_process("info", "rolled back", user=None, channel="tx")
+                raise RuntimeError("roll back")
+            kept = send_in_process("info", "kept", user=None, channel="tx")
+            self.assertEqual(kept.delivered, 1)
+            self.assertEqual(await recv(ws), kept.frame())
 
     async def test_backlog_cap_and_more(self):
         from django.contrib.auth import get_user_model
