@@ -4,7 +4,9 @@ in, fetch tokens, connect through the gateway emulator and send `catchup` frames
 
 Run with Debian's python (python3-django, -boto3, -aiohttp, -websockets): `make django-test`, or
     cd contrib/django && /usr/bin/python3 -m unittest discover -s tests -v
-Where ../shared/realpeer is absent the tests skip; with CI set they fail instead.
+Where ../shared/realpeer is absent the tests skip; with CI set they fail instead. The real peer
+runs on free ports (or SITE_PORT, GW_PORT, MGMT_PORT) with its state in a temporary folder,
+removed at the end unless TOASTTRAY_KEEP_REALPEER_RUN is set (its django.log and gateway.log).
 """
 import asyncio
 import contextlib
@@ -60,9 +62,9 @@ def setUpModule():
         "PEERS_DB": os.path.join(run, "db.sqlite3"), "PEERS_SITE_PORT": site,
         "PEERS_MGMT_URL": f"http://127.0.0.1:{mgmt}", "PYTHONDONTWRITEBYTECODE": "1",
     })
+    unittest.addModuleCleanup(stop_realpeer)  # runs even when the rest of setUpModule fails
     up = subprocess.run([str(REALPEER / "up.sh")], env={**os.environ, **env}, capture_output=True, text=True)
     if up.returncode != 0:
-        shutil.rmtree(run, ignore_errors=True)
         raise RuntimeError(f"up.sh failed:\n{up.stdout}{up.stderr}")
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "peers_site.settings"
@@ -72,9 +74,7 @@ def setUpModule():
     django.setup()
 
 
-def tearDownModule():
-    if not env:
-        return
+def stop_realpeer():
     subprocess.run([str(REALPEER / "down.sh")], env={**os.environ, **env}, capture_output=True)
     if os.environ.get("TOASTTRAY_KEEP_REALPEER_RUN"):
         print(f"realpeer state kept in {env['REALPEER_RUN']}", file=sys.stderr)
