@@ -66,13 +66,13 @@ func (e *dialError) Unwrap() error { return e.Err }
 
 // dialer is the WebSocket dialer for cfg: compression offered (the
 // backend wants Sec-WebSocket-Extensions), TCP keepalive on, our TLS
-// roots.
+// roots, HTTP/1.1 only.
 func dialer(cfg Config, sess *session) *websocket.Dialer {
 	nd := &net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: 30 * time.Second}
 	return &websocket.Dialer{
 		NetDialContext:    nd.DialContext,
 		Proxy:             http.ProxyFromEnvironment,
-		TLSClientConfig:   sess.tls.Clone(),
+		TLSClientConfig:   sess.wsTLS(),
 		HandshakeTimeout:  cfg.HandshakeTimeout,
 		EnableCompression: true,
 	}

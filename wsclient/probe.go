@@ -67,7 +67,7 @@ func probe(ctx context.Context, cfg Config, sess *session) error {
 	if !secure {
 		return nil
 	}
-	conf := sess.tls.Clone()
+	conf := sess.wsTLS()
 	conf.ServerName = host
 	if err := tls.Client(nc, conf).HandshakeContext(ctx); err != nil {
 		return &dialError{Network: true, Err: fmt.Errorf("TLS with the gateway %s failed: %w", addr, err)}

@@ -73,7 +73,7 @@ func newSession(cfg Config, creds Credentials) (*session, error) {
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     tlsConf,
+		TLSClientConfig:     tlsConf.Clone(), // the transport adds h2 to its own copy
 		TLSHandshakeTimeout: 15 * time.Second,
 		MaxIdleConns:        2,
 		IdleConnTimeout:     90 * time.Second,
@@ -108,6 +108,15 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 		conf.RootCAs = pool
 	}
 	return conf, nil
+}
+
+// wsTLS is the session's TLS config for the WebSocket: it offers only
+// http/1.1 via ALPN. The handshake is HTTP/1.1, and a server offered h2
+// (nginx with http2, Caddy, Go) picks it and then cannot read the upgrade.
+func (s *session) wsTLS() *tls.Config {
+	c := s.tls.Clone()
+	c.NextProtos = []string{"http/1.1"}
+	return c
 }
 
 // dropIdle closes the session's idle HTTP connections. The client calls it
