@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -222,17 +221,6 @@ func checkURL(raw, secure, plain, example string) string {
 		return fmt.Sprintf("must use %s:// (%s:// is allowed only for localhost)", secure, plain)
 	}
 	return "must start with " + secure + "://, e.g. " + example
-}
-
-// isLoopbackHost reports whether host is localhost or a loopback address;
-// only there do we allow unencrypted connections.
-func isLoopbackHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // loadCAFile returns the system roots plus a PEM bundle that must hold at

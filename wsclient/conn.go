@@ -71,8 +71,8 @@ func (e *dialError) Unwrap() error { return e.Err }
 func dialer(cfg Config, sess *session) *websocket.Dialer {
 	nd := &net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: 30 * time.Second}
 	return &websocket.Dialer{
-		NetDialContext:    nd.DialContext,
-		Proxy:             http.ProxyFromEnvironment,
+		NetDialContext:    dialContext(nd),
+		Proxy:             proxyFor,
 		TLSClientConfig:   sess.wsTLS(),
 		HandshakeTimeout:  cfg.HandshakeTimeout,
 		EnableCompression: true,

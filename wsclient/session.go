@@ -71,8 +71,8 @@ func newSession(cfg Config, creds Credentials) (*session, error) {
 	}
 	jar, _ := cookiejar.New(nil) // only fails with options
 	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:               proxyFor,
+		DialContext:         dialContext(&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}),
 		TLSClientConfig:     tlsConf.Clone(), // the transport adds h2 to its own copy
 		TLSHandshakeTimeout: 15 * time.Second,
 		MaxIdleConns:        2,
