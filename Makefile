@@ -28,7 +28,7 @@ SHELL_SCRIPTS := .ci/run scripts/install-deps scripts/desktop-session scripts/sm
 	scripts/package scripts/vet-cross scripts/measure-idle
 
 .PHONY: all deps-build deps-test build run test lint fmt-check vet staticcheck shellcheck \
-	unit integration smoke screenshot measure generate clean
+	unit integration smoke screenshot measure generate clean django-test
 
 all: test
 
@@ -47,8 +47,8 @@ run: build
 	./$(BIN) $(RUN_ARGS)
 
 ## test: every gate CI runs: lint, unit tests with -race, integration tests,
-## the smoke run under a throwaway desktop, the short reliability suite and
-## the Linux package check
+## the smoke run under a throwaway desktop, the short reliability suite, the
+## Linux package check and the Django catch-up app's tests
 test: deps-test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
@@ -56,6 +56,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory smoke
 	@$(MAKE) --no-print-directory reliability
 	@$(MAKE) --no-print-directory package-check
+	@$(MAKE) --no-print-directory django-test
 
 ## lint: gofmt, go vet and staticcheck (with and without the integration
 ## tag), shellcheck on the scripts, go vet for windows and darwin
@@ -103,6 +104,12 @@ screenshot: build deps-test
 ## --only listen, --duration 120
 measure: build deps-test
 	scripts/measure-idle $(MEASURE_ARGS)
+
+## django-test: the site-side catch-up app (contrib/django/toasttray_catchup)
+## against the real package in ../shared/realpeer, with real WebSocket clients
+## (about 1-2 min; skips where ../shared/realpeer is absent, fails then with CI set)
+django-test: deps-test
+	cd contrib/django && PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m unittest discover -s tests -v
 
 ## generate: redraw the icons in assets/
 generate:

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -224,24 +223,18 @@ func checkURL(raw, secure, plain, example string) string {
 	return "must start with " + secure + "://, e.g. " + example
 }
 
-// isLoopbackHost reports whether host is localhost or a loopback address;
-// only there do we allow unencrypted connections.
-func isLoopbackHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// loadCAFile reads a PEM bundle that must hold at least one certificate.
+// loadCAFile returns the system roots plus a PEM bundle that must hold at
+// least one certificate: the CA file adds authorities, it does not replace
+// the system's (a site and its gateway may use different CAs).
 func loadCAFile(path string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the CA file: %w", err)
 	}
-	pool := x509.NewCertPool()
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool() // no system store: the CA file alone
+	}
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, errors.New("the CA file holds no PEM certificate")
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,13 +67,13 @@ func (e *dialError) Unwrap() error { return e.Err }
 
 // dialer is the WebSocket dialer for cfg: compression offered (the
 // backend wants Sec-WebSocket-Extensions), TCP keepalive on, our TLS
-// roots.
+// roots, HTTP/1.1 only.
 func dialer(cfg Config, sess *session) *websocket.Dialer {
 	nd := &net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: 30 * time.Second}
 	return &websocket.Dialer{
-		NetDialContext:    nd.DialContext,
-		Proxy:             http.ProxyFromEnvironment,
-		TLSClientConfig:   sess.tls.Clone(),
+		NetDialContext:    dialContext(nd),
+		Proxy:             proxyFor,
+		TLSClientConfig:   sess.wsTLS(),
 		HandshakeTimeout:  cfg.HandshakeTimeout,
 		EnableCompression: true,
 	}
@@ -100,9 +101,9 @@ func dialWS(ctx context.Context, cfg Config, sess *session, token string) (*webs
 			de.Status = resp.StatusCode
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 			resp.Body.Close()
-			de.Err = fmt.Errorf("the gateway refused the connection: %s %s", resp.Status, snippet(string(body)))
+			de.Err = fmt.Errorf("the gateway refused the connection: %s %s", resp.Status, sess.snippet(string(body), token))
 		} else {
-			de.Err = fmt.Errorf("connecting to %s: %w", redactURL(u), scrubErr(err, token))
+			de.Err = fmt.Errorf("connecting to %s: %w", redactURL(u), scrubErr(err, sess.secrets(token)...))
 		}
 		return nil, de
 	}
@@ -153,12 +154,27 @@ func handshake(ctx context.Context, d *websocket.Dialer, u string, h http.Header
 	return ws, resp, err
 }
 
-// scrubErr makes sure an error text never carries the token.
-func scrubErr(err error, token string) error {
-	if token != "" && strings.Contains(err.Error(), token) {
-		return errors.New(strings.ReplaceAll(err.Error(), token, "REDACTED"))
+// scrubErr makes sure an error text never carries a secret.
+func scrubErr(err error, secrets ...string) error {
+	if msg := scrub(err.Error(), secrets...); msg != err.Error() {
+		return errors.New(msg)
 	}
 	return err
+}
+
+// scrub replaces each secret in s, as sent and URL-encoded (as in a query
+// or a form), with REDACTED.
+func scrub(s string, secrets ...string) string {
+	for _, v := range secrets {
+		if v == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, v, "REDACTED")
+		if q := url.QueryEscape(v); q != v {
+			s = strings.ReplaceAll(s, q, "REDACTED")
+		}
+	}
+	return s
 }
 
 // startReader runs the connection's reader. It delivers frames until the

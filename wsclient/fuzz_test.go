@@ -44,6 +44,7 @@ func seedFrames(f *testing.F) {
 		`{"type":"toast","payload":{"level":"error","title":"T","message":"M","url":"https://e.com/x","timeout":5}}`,
 		`{"type":"notification","level":40,"title":1.5,"body":"b","timeout_ms":"2500"}`,
 		`{"type":"toast","level":"warn","text":"x","link":"javascript:alert(1)","timeout":"3s"}`,
+		`{"type":"toast","message":"m","url":"https://user:pass@evil.example/"}`,
 		`{"type":"toast","title":"\u202eevil\u0000","message":"a\n\n\n\nb\r\n\tc","timeout":-1}`,
 		`{"type":"toast","message":"` + strings.Repeat("é", 2100) + `"}`,
 		`{"type":{"nested":true},"payload":[1,2]}`,
@@ -115,6 +116,8 @@ func FuzzToastFields(f *testing.F) {
 	f.Add("success", "Saved", "Your changes were saved.", "https://example.com/a?b=c", "5", false)
 	f.Add("40", "", "m", "http://h", "2500", true)
 	f.Add("weird", "\u202e\x00t", "a\n\n\nb", "file:///etc/passwd", "1h", true)
+	f.Add("info", "Link", "m", "https://user:pass@evil.example/", "", false)
+	f.Add("info", "Link", "m", "https://www.example.com@evil.example/x", "", true)
 	f.Add("", " ", " ", "https://", "-3", false)
 	f.Add("ERROR", strings.Repeat("x", 300), strings.Repeat("y\n", 2000), "https://e.com/"+strings.Repeat("p", 2100), "1e9", false)
 	f.Fuzz(func(t *testing.T, level, title, message, link, timeout string, nested bool) {
@@ -201,7 +204,7 @@ func checkToast(t *testing.T, toast Toast) {
 	}
 	if toast.URL != "" {
 		u, err := url.Parse(toast.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(toast.URL) > MaxURLLen {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(toast.URL) > MaxURLLen {
 			t.Fatalf("URL %q kept", toast.URL)
 		}
 	}

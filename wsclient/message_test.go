@@ -70,6 +70,11 @@ func TestToast(t *testing.T) {
 			Toast{Level: LevelInfo, Title: "ab c", Message: "l1\n\nl2", Timeout: MaxTimeout}},
 		{`{"type":"toast","message":"x","url":"https://a b/","timeout":-3}`,
 			Toast{Level: LevelInfo, Message: "x"}},
+		// Userinfo disguises the host: the link would open evil.example.
+		{`{"type":"toast","message":"x","url":"https://user:pass@evil.example/"}`, Toast{Level: LevelInfo, Message: "x"}},
+		{`{"type":"toast","message":"x","url":"https://www.example.com@evil.example/"}`, Toast{Level: LevelInfo, Message: "x"}},
+		{`{"type":"toast","message":"x","payload":{"link":"HTTP://@evil.example/"}}`, Toast{Level: LevelInfo, Message: "x"}},
+		{`{"type":"toast","message":"x","url":"ftp://files.example/a"}`, Toast{Level: LevelInfo, Message: "x"}},
 	}
 	for _, tt := range tests {
 		got, err := mustToast(t, tt.in)

@@ -43,7 +43,7 @@ func behindProxy(wsURL string) bool {
 	case "wss":
 		u.Scheme = "https"
 	}
-	p, err := http.ProxyFromEnvironment(&http.Request{URL: u})
+	p, err := proxyFor(&http.Request{URL: u})
 	return err == nil && p != nil
 }
 
@@ -59,7 +59,7 @@ func probe(ctx context.Context, cfg Config, sess *session) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	nc, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	nc, err := dialContext(&net.Dialer{})(ctx, "tcp", addr)
 	if err != nil {
 		return &dialError{Network: true, Err: fmt.Errorf("the gateway %s is unreachable: %w", addr, err)}
 	}
@@ -67,7 +67,7 @@ func probe(ctx context.Context, cfg Config, sess *session) error {
 	if !secure {
 		return nil
 	}
-	conf := sess.tls.Clone()
+	conf := sess.wsTLS()
 	conf.ServerName = host
 	if err := tls.Client(nc, conf).HandshakeContext(ctx); err != nil {
 		return &dialError{Network: true, Err: fmt.Errorf("TLS with the gateway %s failed: %w", addr, err)}

@@ -71,9 +71,9 @@ func newSession(cfg Config, creds Credentials) (*session, error) {
 	}
 	jar, _ := cookiejar.New(nil) // only fails with options
 	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     tlsConf,
+		Proxy:               proxyFor,
+		DialContext:         dialContext(&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}),
+		TLSClientConfig:     tlsConf.Clone(), // the transport adds h2 to its own copy
 		TLSHandshakeTimeout: 15 * time.Second,
 		MaxIdleConns:        2,
 		IdleConnTimeout:     90 * time.Second,
@@ -108,6 +108,15 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 		conf.RootCAs = pool
 	}
 	return conf, nil
+}
+
+// wsTLS is the session's TLS config for the WebSocket: it offers only
+// http/1.1 via ALPN. The handshake is HTTP/1.1, and a server offered h2
+// (nginx with http2, Caddy, Go) picks it and then cannot read the upgrade.
+func (s *session) wsTLS() *tls.Config {
+	c := s.tls.Clone()
+	c.NextProtos = []string{"http/1.1"}
+	return c
 }
 
 // dropIdle closes the session's idle HTTP connections. The client calls it
@@ -219,11 +228,11 @@ func (s *session) requestToken(ctx context.Context) (string, error) {
 		}
 		return a.Token, nil
 	}
-	return "", classify("token", resp, body, "token_path")
+	return "", s.classify("token", resp, body, "token_path")
 }
 
 // classify turns a refused site request into a TokenError.
-func classify(op string, resp *http.Response, body []byte, pathField string) error {
+func (s *session) classify(op string, resp *http.Response, body []byte, pathField string) error {
 	text := string(body)
 	e := &TokenError{Op: op, Status: resp.StatusCode}
 	pathHint := map[string]string{"token_path": "the token path", "login_path": "the login path"}[pathField]
@@ -244,22 +253,31 @@ func classify(op string, resp *http.Response, body []byte, pathField string) err
 	case resp.StatusCode >= 500:
 		e.Err = fmt.Errorf("the site answered %s", resp.Status)
 	case resp.StatusCode == http.StatusForbidden:
-		e.Err = fmt.Errorf("%w: the site answered 403 %s", ErrRejected, snippet(text))
+		e.Err = fmt.Errorf("%w: the site answered 403 %s", ErrRejected, s.snippet(text))
 		e.Fix = "check the Site URL and " + pathHint
 	default:
-		e.Err = fmt.Errorf("unexpected answer %s %s", resp.Status, snippet(text))
+		e.Err = fmt.Errorf("unexpected answer %s %s", resp.Status, s.snippet(text))
 	}
 	return e
 }
 
 // snippet quotes the start of a plain-text body; HTML pages say nothing
-// useful in one line.
-func snippet(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "<") {
+// useful in one line. A refusal may echo the request (URL, Cookie,
+// X-CSRFToken, form), so the session's secrets and extra are scrubbed.
+func (s *session) snippet(body string, extra ...string) string {
+	body = strings.TrimSpace(body)
+	if strings.HasPrefix(body, "<") {
 		return "(an HTML page)"
 	}
-	return fmt.Sprintf("%q", cleanLine(s, 80))
+	return fmt.Sprintf("%q", cleanLine(scrub(body, s.secrets(extra...)...), 80))
+}
+
+// secrets are the values that must never appear in an error or a log:
+// the password, the session and CSRF cookies (as pasted and as the jar
+// holds them now), and extra (a token).
+func (s *session) secrets(extra ...string) []string {
+	return append([]string{s.creds.Password, s.creds.SessionID, s.creds.CSRFToken,
+		s.cookie(s.cfg.SessionCookieName), s.cookie(csrfCookieName)}, extra...)
 }
 
 func (s *session) siteHeaders(req *http.Request, referer string) {
@@ -313,7 +331,7 @@ func (s *session) loginPage(ctx context.Context) (formToken string, err error) {
 		return "", &TokenError{Op: "sign-in", Network: true, Err: err}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", classify("sign-in", resp, body, "login_path")
+		return "", s.classify("sign-in", resp, body, "login_path")
 	}
 	if m := csrfInputRE.FindSubmatch(body); m != nil {
 		formToken = string(m[1]) + string(m[2])
@@ -361,5 +379,5 @@ func (s *session) signIn(ctx context.Context) error {
 			Err: fmt.Errorf("%w: the login answered a redirect but set no %s cookie", ErrRejected, s.cfg.SessionCookieName),
 			Fix: "check the session cookie name and that the Site URL uses https when the site's cookies are Secure"}
 	}
-	return classify("sign-in", resp, body, "login_path")
+	return s.classify("sign-in", resp, body, "login_path")
 }

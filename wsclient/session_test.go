@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -162,4 +164,81 @@ func TestNetworkErrorIsTransient(t *testing.T) {
 	if !errors.As(err, &te) || !te.Network || permanent(err) {
 		t.Fatalf("err %v", err)
 	}
+}
+
+// TestRefusalEchoIsScrubbed: refusal pages that echo the request (its URL,
+// Cookie and X-CSRFToken headers, the login form) must not carry the
+// token, session, CSRF token or password into errors, so into logs and
+// the status either. The snippet shows 80 characters: each echo order
+// puts a different secret first.
+func TestRefusalEchoIsScrubbed(t *testing.T) {
+	const sessionID, csrf, password = "Sess10nSecret", "CsrfT0kenSecret", "pa ss&word"
+	echo := map[string]func(r *http.Request) string{
+		"url":    func(r *http.Request) string { return r.URL.RequestURI() },
+		"cookie": func(r *http.Request) string { return r.Header.Get("Cookie") },
+		"header": func(r *http.Request) string { return r.Header.Get("X-CSRFToken") },
+		"form": func(r *http.Request) string {
+			b, _ := io.ReadAll(r.Body)
+			return string(b)
+		},
+	}
+	refuse := func(first string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			text := "refused " + echo[first](r)
+			for _, k := range []string{"url", "cookie", "header", "form"} {
+				text += " | " + echo[k](r)
+			}
+			http.Error(w, text, http.StatusBadRequest)
+		}
+	}
+	check := func(t *testing.T, err error, secrets ...string) {
+		t.Helper()
+		if err == nil {
+			t.Fatal("no error")
+		}
+		for _, s := range secrets {
+			for _, v := range []string{s, url.QueryEscape(s)} {
+				if strings.Contains(err.Error(), v[:8]) {
+					t.Fatalf("secret %q in error: %v", s, err)
+				}
+			}
+		}
+		if !strings.Contains(err.Error(), "REDACTED") {
+			t.Fatalf("the echo is not in the error, so this test proves nothing: %v", err)
+		}
+	}
+	for _, first := range []string{"url", "cookie", "header"} {
+		t.Run("token endpoint, "+first+" first", func(t *testing.T) {
+			f := newFakeSite(t)
+			f.answer = refuse(first)
+			_, err := f.session(t, Credentials{SessionID: sessionID, CSRFToken: csrf}).token(context.Background())
+			check(t, err, sessionID, csrf)
+		})
+		t.Run("gateway, "+first+" first", func(t *testing.T) {
+			f := newFakeSite(t)
+			gw := httptest.NewServer(refuse(first))
+			defer gw.Close()
+			s := f.session(t, Credentials{SessionID: sessionID, CSRFToken: csrf})
+			s.cfg.WSURL = "ws" + strings.TrimPrefix(gw.URL, "http") + "/prod"
+			tok, err := s.token(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = dialWS(context.Background(), s.cfg, s, tok)
+			check(t, err, tok, sessionID, csrf)
+		})
+	}
+	t.Run("login form", func(t *testing.T) {
+		f := newFakeSite(t)
+		f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				http.SetCookie(w, &http.Cookie{Name: "csrftoken", Value: csrf, Path: "/"})
+				fmt.Fprint(w, "<form></form>")
+				return
+			}
+			refuse("form")(w, r)
+		})
+		_, err := f.session(t, Credentials{Username: "ann", Password: password}).token(context.Background())
+		check(t, err, password, csrf)
+	})
 }

@@ -27,7 +27,7 @@ type Toast struct {
 	Level   Level
 	Title   string
 	Message string
-	URL     string        // "" or an absolute http(s) URL
+	URL     string        // "" or an absolute http(s) URL without userinfo
 	Timeout time.Duration // 0 = the notifier's default
 }
 
@@ -49,7 +49,7 @@ type toastFields struct {
 // Toast reads a toast from a "toast" or "notification" message, with its
 // fields flat or nested under "payload" (nested fields win). Text is
 // trimmed, bounded and stripped of control characters; the URL is kept only
-// if it is absolute http(s).
+// if it is absolute http(s) without userinfo.
 func (m Message) Toast() (Toast, error) {
 	if !toastTypes[m.Type] {
 		return Toast{}, fmt.Errorf("%w: type %q", ErrNotToast, m.Type)
@@ -148,14 +148,16 @@ func parseTimeout(timeout, timeoutMS json.RawMessage) time.Duration {
 	return min(d, MaxTimeout)
 }
 
-// cleanURL keeps only an absolute http(s) URL with a host.
+// cleanURL keeps only an absolute http(s) URL with a host and no
+// userinfo: "https://www.example.com@evil.example/" shows a trusted name
+// but opens evil.example.
 func cleanURL(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > MaxURLLen || strings.ContainsFunc(s, isStripped) {
 		return ""
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return ""
 	}
 	return u.String()

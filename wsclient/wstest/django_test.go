@@ -1,6 +1,7 @@
 package wstest_test
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/url"
@@ -198,6 +199,17 @@ func TestTLS(t *testing.T) {
 	if s.Certificate() == nil || !strings.Contains(string(s.CertificatePEM()), "BEGIN CERTIFICATE") {
 		t.Fatal("no certificate")
 	}
+	// Like nginx with http2, Caddy and Go servers, it picks h2 when offered.
+	conf := s.TLSConfig()
+	conf.NextProtos = []string{"h2", "http/1.1"}
+	tc, err := tls.Dial("tcp", strings.TrimPrefix(s.URL, "https://"), conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
+		t.Errorf("negotiated %q, want h2", p)
+	}
+	tc.Close()
 	c := signedIn(t, s)
 	// Over https the token endpoint wants Origin or Referer.
 	req := c.tokenReq()

@@ -71,7 +71,8 @@ type Options struct {
 	RefuseStatus                                                   int  // HTTP status of a refused handshake; default 403
 	IgnorePings                                                    bool // never answer ping frames (the real gateway may not)
 	Logger                                                         *slog.Logger
-	// TLS serves https/wss with httptest's certificate (see Certificate).
+	// TLS serves https/wss with httptest's certificate (see Certificate),
+	// offering h2 and http/1.1 via ALPN like real servers; Client speaks h2.
 	TLS bool
 	// Addr to listen on; default "127.0.0.1:0". Only loopback addresses are
 	// accepted unless Public is set, since the control endpoints have no auth.
@@ -302,6 +303,10 @@ func (s *Server) Start() error {
 		},
 	}
 	if s.opts.TLS {
+		// Offer h2 first, as nginx with http2, Caddy and Go servers do: a
+		// client must not offer it for the WebSocket handshake.
+		s.ts.EnableHTTP2 = true
+		s.ts.TLS = &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
 		s.ts.StartTLS()
 	} else {
 		s.ts.Start()
