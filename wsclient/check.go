@@ -81,7 +81,7 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 	targets := []*target{{what: "site", host: site.Hostname(), addr: siteAddr, tls: site.Scheme == "https"},
 		{what: "gateway", host: wsHost, addr: wsAddrPort, tls: wsTLS}}
 	for i, raw := range []string{cfg.SiteURL, cfg.WSURL} {
-		p, err := proxyFor(raw)
+		p, err := proxyForURL(raw)
 		if err != nil {
 			return run("Proxy", func() (string, string, error) {
 				return "", "correct HTTPS_PROXY / HTTP_PROXY", err
@@ -108,6 +108,8 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 				parts = append(parts, t.host+" (resolved by the proxy "+proxyName(t.proxy)+")")
 			case net.ParseIP(t.host) != nil:
 				parts = append(parts, t.host+" (an address)")
+			case isLocalhostName(t.host):
+				parts = append(parts, t.host+" (this machine, never looked up)")
 			default:
 				addrs, err := net.DefaultResolver.LookupHost(ctx, t.host)
 				if err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"time"
 )
@@ -33,17 +32,7 @@ func wsAddr(wsURL string) (host, addr string, secure bool, err error) {
 // behindProxy reports whether the WebSocket goes through an HTTP proxy,
 // in which case the gateway cannot be probed directly.
 func behindProxy(wsURL string) bool {
-	u, err := url.Parse(wsURL)
-	if err != nil {
-		return false
-	}
-	switch u.Scheme {
-	case "ws":
-		u.Scheme = "http"
-	case "wss":
-		u.Scheme = "https"
-	}
-	p, err := proxyFor(&http.Request{URL: u})
+	p, err := proxyForURL(wsURL)
 	return err == nil && p != nil
 }
 

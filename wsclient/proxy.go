@@ -10,11 +10,10 @@ import (
 	"net/url"
 )
 
-// proxyFor returns the HTTP proxy that the client's transports use for
-// rawURL (HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as http.ProxyFromEnvironment
-// reads them; ws and wss map to http and https), or nil for a direct
-// connection.
-func proxyFor(rawURL string) (*url.URL, error) {
+// proxyForURL returns the HTTP proxy that the client's transports use for
+// rawURL (proxyFor; ws and wss map to http and https), or nil for a
+// direct connection.
+func proxyForURL(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
@@ -25,7 +24,7 @@ func proxyFor(rawURL string) (*url.URL, error) {
 	case "wss":
 		u.Scheme = "https"
 	}
-	p, err := http.ProxyFromEnvironment(&http.Request{URL: u})
+	p, err := proxyFor(&http.Request{URL: u})
 	if err != nil {
 		return nil, fmt.Errorf("proxy settings: %w", err)
 	}
@@ -39,15 +38,15 @@ func proxyName(p *url.URL) string { return p.Host }
 // proxy with an HTTP CONNECT tunnel (with the proxy URL's user and
 // password as basic authentication).
 func dialTCP(ctx context.Context, proxy *url.URL, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: probeTimeout}
+	dial := dialContext(&net.Dialer{Timeout: probeTimeout})
 	if proxy == nil {
-		return d.DialContext(ctx, "tcp", addr)
+		return dial(ctx, "tcp", addr)
 	}
 	paddr := proxy.Host
 	if proxy.Port() == "" {
 		paddr = net.JoinHostPort(proxy.Hostname(), map[bool]string{true: "443", false: "80"}[proxy.Scheme == "https"])
 	}
-	nc, err := d.DialContext(ctx, "tcp", paddr)
+	nc, err := dial(ctx, "tcp", paddr)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the proxy %s: %w", proxyName(proxy), err)
 	}
