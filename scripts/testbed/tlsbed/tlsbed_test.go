@@ -259,8 +259,9 @@ func startDaemon(t *testing.T, dir, name string, port int, argv ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logf.Close() }()
+	var waitErr error
+	exited := make(chan struct{}) // closed once the server has exited
+	go func() { waitErr = cmd.Wait(); logf.Close(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		select {
@@ -285,9 +286,9 @@ func startDaemon(t *testing.T, dir, name string, port int, argv ...string) {
 			return
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
 			b, _ := os.ReadFile(filepath.Join(dir, name+".out"))
-			t.Fatalf("%s exited at start: %v\n%s", name, err, b)
+			t.Fatalf("%s exited at start: %v\n%s", name, waitErr, b)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
