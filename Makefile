@@ -28,7 +28,7 @@ SHELL_SCRIPTS := .ci/run scripts/install-deps scripts/desktop-session scripts/sm
 	scripts/package scripts/vet-cross scripts/measure-idle
 
 .PHONY: all deps-build deps-test build run test lint fmt-check vet staticcheck shellcheck \
-	unit integration smoke screenshot measure generate clean django-test
+	unit integration smoke screenshot measure generate clean django-test tlsbed
 
 all: test
 
@@ -57,6 +57,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory reliability
 	@$(MAKE) --no-print-directory package-check
 	@$(MAKE) --no-print-directory django-test
+	@$(MAKE) --no-print-directory tlsbed
 
 ## lint: gofmt, go vet and staticcheck (with and without the integration
 ## tag), shellcheck on the scripts, go vet for windows and darwin
@@ -110,6 +111,14 @@ measure: build deps-test
 ## (about 1-2 min; skips where ../shared/realpeer is absent, fails then with CI set)
 django-test: deps-test
 	cd contrib/django && PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m unittest discover -s tests -v
+
+## tlsbed: listen and check against the real package behind nginx (TLS,
+## h2 and HTTP/1.1 offered, two private CAs: one as the CA file, one in the
+## stand-in system store) and squid (basic auth), names from /etc/hosts
+## (added when missing; needs root). About 1-2 min.
+tlsbed:
+	scripts/install-deps tlsbed
+	$(GO) test -tags tlsbed -count=1 -v -timeout 10m ./scripts/testbed/tlsbed
 
 ## generate: redraw the icons in assets/
 generate:

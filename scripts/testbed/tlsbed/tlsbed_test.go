@@ -60,17 +60,16 @@ func TestMain(m *testing.M) {
 
 // bed is one running test bed.
 type bed struct {
-	dir        string
-	peer       *realpeer.Peer
-	port       int    // nginx's TLS port
-	siteCA     string // PEM file: the CA file setting
-	gatewayCA  string // PEM file: the stand-in system store
-	proxyPort  int
-	proxyLog   string // squid's access log
-	nginxLog   string // nginx's access log
-	siteURL    string
-	wsURL      string
-	certIssuer map[string]string // name → issuing CA's common name
+	dir       string
+	peer      *realpeer.Peer
+	port      int    // nginx's TLS port
+	siteCA    string // PEM file: the CA file setting
+	gatewayCA string // PEM file: the stand-in system store
+	proxyPort int
+	proxyLog  string // squid's access log
+	nginxLog  string // nginx's access log
+	siteURL   string
+	wsURL     string
 }
 
 func startBed(t *testing.T) *bed {
@@ -401,9 +400,14 @@ func (b *bed) listen(t *testing.T, channel, proxy string) string {
 	return ""
 }
 
-func TestNginxHTTP2PrivateCAs(t *testing.T) {
+// TestBed starts one bed (the real peer takes a while) for both groups.
+func TestBed(t *testing.T) {
 	b := startBed(t)
+	t.Run("nginx h2 and private CAs", func(t *testing.T) { nginxTests(t, b) })
+	t.Run("squid", func(t *testing.T) { squidTests(t, b) })
+}
 
+func nginxTests(t *testing.T, b *bed) {
 	t.Run("nginx offers h2", func(t *testing.T) {
 		pool := x509.NewCertPool()
 		for _, f := range []string{b.siteCA, b.gatewayCA} {
@@ -427,6 +431,7 @@ func TestNginxHTTP2PrivateCAs(t *testing.T) {
 		if err != nil {
 			t.Fatalf("check failed: %v\n%s", err, out)
 		}
+		t.Logf("toasttray check:\n%s", out)
 		for _, want := range []string{"ToastTray test site CA", "ToastTray test gateway CA"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("check's TLS step does not name %q:\n%s", want, out)
@@ -469,14 +474,13 @@ func TestNginxHTTP2PrivateCAs(t *testing.T) {
 	})
 }
 
-func TestThroughSquid(t *testing.T) {
-	b := startBed(t)
-
+func squidTests(t *testing.T, b *bed) {
 	t.Run("check goes through the proxy and names it", func(t *testing.T) {
 		out, err := b.check(t, "proxied", b.proxyURL(proxyPass), true)
 		if err != nil {
 			t.Fatalf("check through squid failed: %v\n%s", err, out)
 		}
+		t.Logf("toasttray check through squid:\n%s", out)
 		name := fmt.Sprintf("via proxy 127.0.0.1:%d", b.proxyPort)
 		if !strings.Contains(out, name) {
 			t.Errorf("check does not say %q:\n%s", name, out)
@@ -493,6 +497,7 @@ func TestThroughSquid(t *testing.T) {
 			t.Fatalf("listen printed %q", line)
 		}
 		after := connects(t, b)
+		t.Logf("squid's CONNECT tunnels by host: before listen %v, after %v", before, after)
 		// squid's log, not the client's word: the token requests and the
 		// WebSocket both went through it.
 		if after[siteName] <= before[siteName] || after[wsName] <= before[wsName] {
