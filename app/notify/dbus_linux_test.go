@@ -80,31 +80,45 @@ func (f *fakeServer) GetServerInformation() (string, string, string, string, *db
 // bus address at it.
 func privateBus(t *testing.T) string {
 	t.Helper()
+	addr, _ := startBus(t, filepath.Join(t.TempDir(), "bus"))
+	return addr
+}
+
+// startBus starts a dbus-daemon listening on the socket sock and points
+// the session bus address at it; stop kills it (else the test's end does).
+func startBus(t *testing.T, sock string) (addr string, stop func()) {
+	t.Helper()
 	bin, err := exec.LookPath("dbus-daemon")
 	if err != nil {
 		t.Skip("dbus-daemon not installed")
 	}
-	sock := filepath.Join(t.TempDir(), "bus")
 	cmd := exec.Command(bin, "--session", "--nofork", "--print-address=1", "--address=unix:path="+sock)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Skipf("dbus-daemon: %v", err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr, err := bufio.NewReader(out).ReadString('\n')
+	stop = sync.OnceFunc(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(stop)
+	addr, err = bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		t.Fatalf("dbus-daemon address: %v", err)
 	}
 	addr = strings.TrimSpace(addr)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
-	return addr
+	return addr, stop
 }
 
 // startFakeServer starts a private bus with a notification server that
 // advertises caps.
 func startFakeServer(t *testing.T, caps ...string) *fakeServer {
 	t.Helper()
-	addr := privateBus(t)
+	return serveNotifications(t, privateBus(t), caps...)
+}
+
+// serveNotifications runs a notification server that advertises caps on
+// the bus at addr.
+func serveNotifications(t *testing.T, addr string, caps ...string) *fakeServer {
+	t.Helper()
 	conn, err := dbus.Connect(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -276,6 +290,48 @@ func TestNotifySendFallback(t *testing.T) {
 	want := []string{"-a", "ToastTray", "-u", "critical", "-t", "5000", "-i", filepath.Join(iconDir, "error.png"), "--", "--help", "-w"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("notify-send %q\nwant         %q", got, want)
+	}
+}
+
+// When the bus goes away the Notifier drops its connection (and with it
+// the ids it remembered) and falls back to notify-send; once a bus is back
+// at the address, it reconnects and clicks work again.
+func TestBusLostAndBack(t *testing.T) {
+	argv := fakeNotifySend(t)
+	sock := filepath.Join(t.TempDir(), "bus")
+	addr, stop := startBus(t, sock)
+	srv := serveNotifications(t, addr, "actions")
+	rec := newClickRecorder()
+	b := NewBeeep(rec.options(t.TempDir()))
+	defer b.Close()
+	const link = "https://www.example.com/"
+	if err := b.Notify(Notification{Title: "one", URL: "https://old.example/"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.next(t)
+
+	stop()
+	if err := b.Notify(Notification{Title: "two"}); err != nil {
+		t.Fatalf("no fallback: %v", err)
+	}
+	if data, err := os.ReadFile(argv); err != nil || !strings.HasSuffix(string(data), "--\ntwo\n\n") {
+		t.Fatalf("notify-send got %q, %v", data, err)
+	}
+
+	addr, _ = startBus(t, sock)
+	srv = serveNotifications(t, addr, "actions")
+	if err := b.Notify(Notification{Title: "three", URL: link}); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.next(t) // the new server numbers from 1 again, like "one"
+	srv.emit(t, "ActionInvoked", c.ID, "default")
+	select {
+	case u := <-rec.opened:
+		if u != link {
+			t.Fatalf("opened %q, want %q", u, link)
+		}
+	case <-time.After(10 * time.Second): // hang guard
+		t.Fatal("the link was not opened")
 	}
 }
 
