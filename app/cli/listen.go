@@ -143,7 +143,11 @@ func Listen(ctx context.Context, args []string, env Env) error {
 		// A group keeps the notifier's attributes apart from the
 		// client's in each JSON line.
 		nlog := log.WithGroup("notify")
-		gate := notify.NewGate(newNotifier(nlog), notify.GateOptions{Logger: nlog})
+		n := newNotifier(nlog)
+		if c, ok := n.(interface{ Close() }); ok {
+			defer c.Close() // after the gate's Close: it may be calling Notify
+		}
+		gate := notify.NewGate(n, notify.GateOptions{Logger: nlog})
 		defer gate.Close()
 		onMessage = func(m wsclient.Message) {
 			out.message(m)

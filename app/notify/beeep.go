@@ -9,34 +9,50 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/gen2brain/beeep"
-
 	"github.com/toasttray/toasttray/app/settings/atomicfile"
 	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/wsclient"
 )
 
-// BeeepOptions configure the beeep Notifier; zero values take defaults.
+// BeeepOptions configure the desktop Notifier; zero values take defaults.
 type BeeepOptions struct {
-	// AppName is the name notification servers show and group by; beeep
-	// keeps it in a package variable, so the last NewBeeep wins.
+	// AppName is the name notification servers show and group by, and
+	// the display name Windows shows for AppID. (On macOS beeep keeps it in
+	// a package variable: the last NewBeeep wins.)
 	AppName string // default "ToastTray"
+	// AppID is the Windows AppUserModelID toasts are shown under.
+	AppID string // default DefaultAppID
 	// IconDir receives one PNG per level; default DefaultIconDir().
 	IconDir string
 	// LevelIcon gives a level's PNG; default assets.LevelIcon.
 	LevelIcon func(level string) []byte
 	Logger    *slog.Logger
+	// OpenURL opens a clicked notification's link in the browser; default
+	// xdg-open. Used on Linux; Windows opens the link itself.
+	OpenURL func(url string) error
+	// OnHistory is called when a notification without a link is clicked
+	// (on Linux, from the Notifier's D-Bus goroutine: it must not block);
+	// nil leaves such notifications without a click action.
+	OnHistory func()
 }
 
-// Beeep shows notifications with github.com/gen2brain/beeep: D-Bus (or
-// notify-send) on Linux, toast notifications on Windows, Notification
-// Center on macOS. Its calls may block; use it behind a Gate.
+// DefaultAppID is the app ID of FyneApp.toml, used as the Windows
+// AppUserModelID.
+const DefaultAppID = "org.toasttray.ToastTray"
+
+// Beeep shows notifications and acts on clicks: on Linux over D-Bus
+// directly (notify-send when that fails), on Windows as toasts through the
+// Windows Runtime, elsewhere through github.com/gen2brain/beeep. Its calls
+// may block; use it behind a Gate. Close it when done.
 type Beeep struct {
 	opts   BeeepOptions
 	escape bool // the platform reads the body as markup
 
-	// The platform calls, replaceable in tests.
-	notify, alert func(title, message string, icon any) error
+	// show displays n, whose Body is ready for the platform and whose Icon
+	// is set; close ends what the platform runs in the background. Both
+	// replaceable in tests.
+	show  func(n Notification) error
+	close func()
 
 	mu    sync.Mutex
 	icons map[string]string // level → written PNG path ("" if writing failed)
@@ -51,10 +67,13 @@ func DefaultIconDir() (string, error) {
 	return filepath.Join(d, "toasttray", "icons"), nil
 }
 
-// NewBeeep returns the beeep Notifier and sets beeep.AppName.
+// NewBeeep returns the desktop Notifier.
 func NewBeeep(opts BeeepOptions) *Beeep {
 	if opts.AppName == "" {
 		opts.AppName = "ToastTray"
+	}
+	if opts.AppID == "" {
+		opts.AppID = DefaultAppID
 	}
 	if opts.LevelIcon == nil {
 		opts.LevelIcon = assets.LevelIcon
@@ -69,39 +88,35 @@ func NewBeeep(opts BeeepOptions) *Beeep {
 			opts.Logger.Warn("notifications without icons", "err", err)
 		}
 	}
-	beeep.AppName = opts.AppName
-	return &Beeep{
+	b := &Beeep{
 		opts: opts,
 		// freedesktop servers render body markup; Windows and macOS show
 		// text as is, where escaping would show "&amp;".
 		escape: runtime.GOOS != "windows" && runtime.GOOS != "darwin",
-		notify: beeep.Notify,
-		alert:  beeep.Alert,
 		icons:  map[string]string{},
 	}
+	b.show, b.close = newPlatform(opts)
+	return b
 }
 
-// Notify shows n. Urgent notifications with Sound go through beeep.Alert
-// (critical urgency and a sound); beeep has no urgent-but-silent call, so
-// urgent without Sound is a normal notification.
+// Notify shows n.
 func (b *Beeep) Notify(n Notification) error {
-	body := n.Body
 	if b.escape {
-		body = EscapeMarkup(body)
+		n.Body = EscapeMarkup(n.Body)
 	}
-	icon := n.Icon
-	if icon == "" {
-		icon = b.iconPath(string(n.Level))
+	if n.Icon == "" {
+		n.Icon = b.iconPath(string(n.Level))
 	}
-	call := b.notify
-	if n.Urgent && n.Sound {
-		call = b.alert
-	}
-	if err := call(n.Title, body, icon); err != nil {
+	if err := b.show(n); err != nil {
 		return fmt.Errorf("showing notification: %w", err)
 	}
 	return nil
 }
+
+// Close stops listening for clicks (on Linux: closes the D-Bus connection
+// and waits for its goroutine). Call it after the Gate's Close; it is
+// idempotent.
+func (b *Beeep) Close() { b.close() }
 
 // iconPath writes the level's icon once per process (skipped if the file
 // already holds the same bytes) and returns its path; "" if it cannot.

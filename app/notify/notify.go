@@ -1,6 +1,7 @@
 // Package notify turns toasts into desktop notifications: formatting, a
 // Gate that decides what pops up (level filter, pause, burst coalescing)
-// and a Notifier over beeep that shows it.
+// and a Notifier that shows it (D-Bus on Linux, toasts on Windows, beeep
+// elsewhere) and acts on clicks.
 package notify
 
 import (
@@ -20,6 +21,9 @@ type Notification struct {
 	Urgent      bool   // shown as critical / alert
 	Sound       bool   // play a sound, where the platform allows
 	Icon        string // PNG path; empty: the Notifier's icon for Level
+	// URL is opened when the notification is clicked; it is "" or a link
+	// that passed LinkURL. Without one a click opens the history.
+	URL string
 }
 
 // Notifier shows notifications. Implementations may block (D-Bus, a
@@ -51,13 +55,34 @@ func FromToast(t wsclient.Toast, site string, soundOnError bool) Notification {
 		title = SiteName(site) + " · " + LevelName(t.Level)
 	}
 	urgent := t.Level == wsclient.LevelError
+	link, _ := LinkURL(t.URL)
 	return Notification{
 		Title:  Bound(oneLine(title), MaxTitleLen),
 		Body:   Bound(strings.TrimSpace(t.Message), MaxBodyLen),
 		Level:  t.Level,
 		Urgent: urgent,
 		Sound:  urgent && soundOnError,
+		URL:    link,
 	}
+}
+
+// MaxURLLen bounds a clickable link, in bytes, like the history's: longer
+// ones are dropped rather than cut, since a cut link points elsewhere.
+const MaxURLLen = 2048
+
+// LinkURL returns the toast link a click may open, normalised, and whether
+// there is one: only absolute http(s) URLs with a host and no user info. A
+// server must not make a click run a file:// or custom-scheme handler, nor
+// dress up a link as "https://your-bank.example@evil.example/".
+func LinkURL(s string) (string, bool) {
+	if s == "" || len(s) > MaxURLLen {
+		return "", false
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", false
+	}
+	return u.String(), true
 }
 
 // SiteName is the host of a site URL ("www.example.com"), or the text

@@ -64,48 +64,73 @@ func TestEscapeMarkup(t *testing.T) {
 	}
 }
 
-type call struct {
-	fn, title, body string
-	icon            any
+func TestLinkURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://www.example.com/orders/42/?tab=1#x": "https://www.example.com/orders/42/?tab=1#x",
+		"http://127.0.0.1:8000/a b":                  "http://127.0.0.1:8000/a%20b",
+		"HTTPS://Example.com/":                       "https://Example.com/",
+	} {
+		if got, ok := LinkURL(in); !ok || got != want {
+			t.Errorf("LinkURL(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{
+		"", "/orders/42/", "www.example.com/x", "file:///etc/passwd", "javascript:alert(1)",
+		"mailto:a@example.com", "ftp://example.com/", "https:///path", "https://user@example.com/",
+		"https://www.example.com:pw@evil.example/", "https://:@evil.example/", "https://exa mple.com/",
+		"https://example.com/\x00", "http://[::1", "https://example.com/" + strings.Repeat("a", MaxURLLen),
+	} {
+		if got, ok := LinkURL(bad); ok || got != "" {
+			t.Errorf("LinkURL(%q) = %q, %v; want refused", bad, got, ok)
+		}
+	}
 }
 
-func fakeBeeep(t *testing.T, escape bool) (*Beeep, *[]call, *int) {
+func TestFromToastURL(t *testing.T) {
+	if n := FromToast(wsclient.Toast{Message: "m", URL: "https://www.example.com/x"}, "", false); n.URL != "https://www.example.com/x" {
+		t.Errorf("URL %q", n.URL)
+	}
+	if n := FromToast(wsclient.Toast{Message: "m", URL: "file:///etc/passwd"}, "", false); n.URL != "" {
+		t.Errorf("URL %q, want none", n.URL)
+	}
+}
+
+// fakeBeeep is the desktop Notifier with its platform call recorded.
+func fakeBeeep(t *testing.T, escape bool) (*Beeep, *[]Notification, *int) {
 	var mu sync.Mutex
-	var calls []call
+	var calls []Notification
 	iconCalls := 0
 	b := NewBeeep(BeeepOptions{IconDir: filepath.Join(t.TempDir(), "icons"), LevelIcon: func(l string) []byte {
 		iconCalls++
 		return []byte("png-" + l)
 	}})
+	t.Cleanup(b.Close)
 	b.escape = escape
-	rec := func(fn string) func(string, string, any) error {
-		return func(title, body string, icon any) error {
-			mu.Lock()
-			defer mu.Unlock()
-			calls = append(calls, call{fn, title, body, icon})
-			return nil
-		}
+	b.show = func(n Notification) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, n)
+		return nil
 	}
-	b.notify, b.alert = rec("notify"), rec("alert")
 	return b, &calls, &iconCalls
 }
 
 func TestBeeepNotifier(t *testing.T) {
 	b, calls, iconCalls := fakeBeeep(t, true)
-	b.Notify(Notification{Title: "T", Body: "a < b & c", Level: "info"})
+	b.Notify(Notification{Title: "T", Body: "a < b & c", Level: "info", URL: "https://x.example/"})
 	b.Notify(Notification{Title: "E", Body: "x", Level: "error", Urgent: true, Sound: true})
-	b.Notify(Notification{Title: "E2", Body: "x", Level: "error", Urgent: true})
-	b.Notify(Notification{Title: "I", Body: "y", Level: "info"})
+	b.Notify(Notification{Title: "I", Body: "y", Level: "info", Icon: "/own.png"})
 	b.Notify(Notification{Title: "U", Body: "y", Level: "../../etc/passwd"})
 	c := *calls
-	if c[0].fn != "notify" || c[0].body != "a &lt; b &amp; c" || c[0].title != "T" {
+	want0 := Notification{Title: "T", Body: "a &lt; b &amp; c", Level: "info", URL: "https://x.example/", Icon: c[0].Icon}
+	if c[0] != want0 {
 		t.Fatalf("%+v", c[0])
 	}
-	if c[1].fn != "alert" || c[2].fn != "notify" {
-		t.Fatalf("urgency routing: %+v", c)
+	if !c[1].Urgent || !c[1].Sound || filepath.Base(c[1].Icon) != "error.png" {
+		t.Fatalf("urgent: %+v", c[1])
 	}
-	infoIcon := c[0].icon.(string)
-	if filepath.Base(infoIcon) != "info.png" || c[3].icon != infoIcon || c[4].icon != infoIcon {
+	infoIcon := c[0].Icon
+	if filepath.Base(infoIcon) != "info.png" || c[2].Icon != "/own.png" || c[3].Icon != infoIcon {
 		t.Fatalf("icons: %+v", c)
 	}
 	if data, _ := os.ReadFile(infoIcon); !bytes.Equal(data, []byte("png-info")) {
@@ -119,15 +144,15 @@ func TestBeeepNotifier(t *testing.T) {
 func TestBeeepNoEscapeWhereNotMarkup(t *testing.T) {
 	b, calls, _ := fakeBeeep(t, false)
 	b.Notify(Notification{Body: "a & b"})
-	if (*calls)[0].body != "a & b" {
-		t.Fatal((*calls)[0].body)
+	if (*calls)[0].Body != "a & b" {
+		t.Fatal((*calls)[0].Body)
 	}
 }
 
 func TestBeeepErrorWrapped(t *testing.T) {
 	b, _, _ := fakeBeeep(t, true)
 	boom := errors.New("dbus gone")
-	b.notify = func(string, string, any) error { return boom }
+	b.show = func(Notification) error { return boom }
 	if err := b.Notify(Notification{}); !errors.Is(err, boom) {
 		t.Fatal(err)
 	}

@@ -104,9 +104,22 @@ func Run(ctx context.Context, opts Options) error {
 	ctl := newController(clock.Real, log, nil, Target{}, nil, nil)
 	ctl.demo = opts.Demo
 
+	notifier := notify.NewBeeep(notify.BeeepOptions{
+		AppName: "ToastTray", AppID: opts.Env.AppID, Logger: log,
+		// A click on a notification without a link (a summary, say) opens
+		// the history, as the menu item does. If a request is already
+		// waiting, this click is dropped: the user can click again.
+		OnHistory: func() {
+			select {
+			case requests <- ActHistory:
+			default:
+			}
+		},
+	})
+	defer notifier.Close() // after svc.Stop, which ends the gate calling it
 	svc := service.New(service.Options{
 		Version:  opts.Env.Version,
-		Notifier: notify.NewBeeep(notify.BeeepOptions{AppName: "ToastTray", Logger: log}),
+		Notifier: notifier,
 		History:  hist,
 		Logger:   log,
 		OnStatus: ctl.SetStatus,

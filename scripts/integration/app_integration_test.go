@@ -28,9 +28,11 @@ func TestIntegrationAppNotifications(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	connected := make(chan struct{}, 1)
+	notifier := notify.NewBeeep(notify.BeeepOptions{AppName: "ToastTray", IconDir: t.TempDir()})
+	t.Cleanup(notifier.Close) // after svc.Stop
 	svc := service.New(service.Options{
 		Version:  "integration",
-		Notifier: notify.NewBeeep(notify.BeeepOptions{AppName: "ToastTray", IconDir: t.TempDir()}),
+		Notifier: notifier,
 		Watchers: []wsclient.Watcher{},
 		OnStatus: func(st wsclient.Status) {
 			if st.State == wsclient.StateConnected {

@@ -4,12 +4,16 @@ package integration_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/gen2brain/beeep"
+	"github.com/toasttray/toasttray/app/notify"
 	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/scripts/testdesk/desk"
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/clock"
 )
 
 func TestIntegrationBeeepNotification(t *testing.T) {
@@ -48,5 +52,113 @@ func TestIntegrationBeeepNotification(t *testing.T) {
 				t.Errorf("image-data hint %v, want the 128x128 level icon", n.Hints["image-data"])
 			}
 		})
+	}
+}
+
+// Clicks on the app's notifications, over the session bus: the test
+// notification server clicks them as a user would (ActionInvoked, then
+// NotificationClosed). A toast's link opens in the browser (the opener
+// stands in for xdg-open); a toast without a usable link and the summary
+// of a coalesced burst open the history.
+func TestIntegrationNotifyClick(t *testing.T) {
+	conn := sessionBus(t)
+	opened := make(chan string, 10)
+	history := make(chan struct{}, 10)
+	n := notify.NewBeeep(notify.BeeepOptions{
+		AppName: "ToastTray", IconDir: t.TempDir(),
+		OpenURL:   func(u string) error { opened <- u; return nil },
+		OnHistory: func() { history <- struct{}{} },
+	})
+	t.Cleanup(n.Close)
+	// A burst of one per window: the second toast becomes a summary.
+	clk := clock.NewFake(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	gate := notify.NewGate(n, notify.GateOptions{Clock: clk, Burst: 1, Window: time.Minute})
+	t.Cleanup(gate.Close)
+	ctx := testContext(t, 30*time.Second)
+	site := "https://www.example.com"
+	stamp := time.Now().UnixNano()
+
+	// show pushes a toast through the gate (or straight to the Notifier)
+	// and returns what the server received.
+	show := func(toast wsclient.Toast, direct bool) desk.Notification {
+		t.Helper()
+		toast.Title = fmt.Sprintf("%s %d", toast.Title, stamp)
+		nn := notify.FromToast(toast, site, false)
+		if direct {
+			if err := n.Notify(nn); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			gate.Submit(nn)
+		}
+		got, err := desk.WaitNotification(ctx, conn, func(x desk.Notification) bool { return x.Summary == nn.Title })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	click := func(id uint32, key string) {
+		t.Helper()
+		if err := desk.InvokeAction(ctx, conn, id, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantOpened := func(want string) {
+		t.Helper()
+		select {
+		case u := <-opened:
+			if u != want {
+				t.Fatalf("opened %q, want %q", u, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%q was not opened", want)
+		}
+	}
+	wantHistory := func() {
+		t.Helper()
+		select {
+		case <-history:
+		case <-ctx.Done():
+			t.Fatal("the history was not opened")
+		}
+	}
+
+	link := "https://www.example.com/orders/42/?a=1&b=2"
+	shipped := show(wsclient.Toast{Level: "success", Title: "Shipped", Message: "Order #42", URL: link}, false)
+	if want := []string{"default", "Open", "open", "Open"}; !slices.Equal(shipped.Actions, want) {
+		t.Fatalf("actions %q, want %q", shipped.Actions, want)
+	}
+	click(shipped.ID, "default")
+	wantOpened(link)
+
+	// Coalesced: it comes back as a summary when the window ends.
+	gate.Submit(notify.FromToast(wsclient.Toast{Level: "info", Title: "Coalesced", URL: link}, site, false))
+	clk.BlockUntil(1, nil)
+	clk.Advance(time.Minute)
+	summary, err := desk.WaitNotification(ctx, conn, func(x desk.Notification) bool {
+		return x.ID > shipped.ID && x.AppName == "ToastTray"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"default", "Notification history"}; !slices.Equal(summary.Actions, want) {
+		t.Fatalf("summary %q: actions %q, want %q", summary.Summary, summary.Actions, want)
+	}
+	click(summary.ID, "default")
+	wantHistory()
+
+	// A link the app must not open: the click opens the history instead.
+	file := show(wsclient.Toast{Level: "warning", Title: "File link", URL: "file:///etc/passwd"}, true)
+	click(file.ID, "default")
+	wantHistory()
+
+	// The Open button, where the server offers buttons.
+	other := "http://127.0.0.1:8000/reports/7/"
+	report := show(wsclient.Toast{Level: "info", Title: "Report ready", URL: other}, true)
+	click(report.ID, "open")
+	wantOpened(other)
+
+	if len(opened) != 0 || len(history) != 0 {
+		t.Fatalf("extra clicks handled: %d opened, %d history", len(opened), len(history))
 	}
 }

@@ -2,7 +2,8 @@
 // talks to over the D-Bus session bus, and clients to inspect them:
 //
 //   - a notification server owning org.freedesktop.Notifications that
-//     records every Notify call;
+//     records every Notify call and, on request (InvokeAction), clicks a
+//     notification the way a user would;
 //   - a StatusNotifierWatcher owning org.kde.StatusNotifierWatcher that
 //     records registered tray items, plus helpers to read an item's
 //     com.canonical.dbusmenu menu and click its entries.
@@ -74,7 +75,10 @@ func ServeNotifications(conn *dbus.Conn, out io.Writer) (*NotificationServer, er
 	if err := conn.Export(s, NotificationsPath, NotificationsIface); err != nil {
 		return nil, fmt.Errorf("export notification server: %w", err)
 	}
-	if err := conn.ExportMethodTable(map[string]any{"Notifications": s.notificationsJSON}, NotificationsPath, TestDeskIface); err != nil {
+	if err := conn.ExportMethodTable(map[string]any{
+		"Notifications": s.notificationsJSON,
+		"InvokeAction":  s.invokeAction,
+	}, NotificationsPath, TestDeskIface); err != nil {
 		return nil, fmt.Errorf("export %s: %w", TestDeskIface, err)
 	}
 	node := &introspect.Node{Interfaces: []introspect.Interface{
@@ -169,6 +173,50 @@ func (s *NotificationServer) GetServerInformation() (name, vendor, version, spec
 func (s *NotificationServer) CloseNotification(id uint32) *dbus.Error {
 	if err := s.conn.Emit(NotificationsPath, NotificationsIface+".NotificationClosed", id, uint32(3)); err != nil {
 		return dbus.MakeFailedError(fmt.Errorf("emit NotificationClosed: %w", err))
+	}
+	return nil
+}
+
+// invokeAction does what a real server does when the user clicks action
+// key of notification id ("default": the notification itself): it emits
+// ActionInvoked, then NotificationClosed with reason 2 (dismissed by the
+// user). It refuses an id it never showed and an action not offered.
+func (s *NotificationServer) invokeAction(id uint32, key string) *dbus.Error {
+	var actions []string
+	found := false
+	s.mu.Lock()
+	for i := len(s.log) - 1; i >= 0 && !found; i-- {
+		if s.log[i].ID == id {
+			actions, found = s.log[i].Actions, true
+		}
+	}
+	s.mu.Unlock()
+	if !found {
+		return dbus.MakeFailedError(fmt.Errorf("invoke action: no notification %d", id))
+	}
+	offered := false
+	for i := 0; i+1 < len(actions); i += 2 { // key, label, key, label…
+		offered = offered || actions[i] == key
+	}
+	if !offered {
+		return dbus.MakeFailedError(fmt.Errorf("invoke action: notification %d offers no action %q (it has %q)", id, key, actions))
+	}
+	if err := s.conn.Emit(NotificationsPath, NotificationsIface+".ActionInvoked", id, key); err != nil {
+		return dbus.MakeFailedError(fmt.Errorf("emit ActionInvoked: %w", err))
+	}
+	if err := s.conn.Emit(NotificationsPath, NotificationsIface+".NotificationClosed", id, uint32(2)); err != nil {
+		return dbus.MakeFailedError(fmt.Errorf("emit NotificationClosed: %w", err))
+	}
+	return nil
+}
+
+// InvokeAction asks the notification server on conn's bus to click action
+// key of notification id, as a user would ("default": the notification
+// itself).
+func InvokeAction(ctx context.Context, conn *dbus.Conn, id uint32, key string) error {
+	err := conn.Object(NotificationsName, NotificationsPath).CallWithContext(ctx, TestDeskIface+".InvokeAction", 0, id, key).Err
+	if err != nil {
+		return fmt.Errorf("ask the test notification server to invoke %q on %d: %w", key, id, err)
 	}
 	return nil
 }
