@@ -42,10 +42,11 @@ func SafeLine(s string) string { return cleanLine(s, maxSafeLine) }
 // AppendSafeJSON appends the compact JSON src (as from json.Compact) to dst
 // with every rune SafeLine would remove escaped as \uXXXX and invalid UTF-8
 // as \ufffd: the same JSON value, but nothing a terminal acts on. Compact
-// JSON is ASCII outside strings, so every non-ASCII rune is inside one.
+// JSON is ASCII outside strings and has no raw C0 control inside them, so
+// DEL and every non-ASCII rune are inside a string.
 func AppendSafeJSON(dst, src []byte) []byte {
 	for i := 0; i < len(src); {
-		if src[i] < utf8.RuneSelf {
+		if src[i] < utf8.RuneSelf && src[i] != 0x7f {
 			dst = append(dst, src[i])
 			i++
 			continue
