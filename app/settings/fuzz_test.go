@@ -136,10 +136,13 @@ func FuzzLoad(f *testing.F) {
 		}
 		_ = s.Validate() // must not panic on anything a file can hold
 		_ = s.Config("")
+		if len(kept) == 0 {
+			return
+		}
 		if again, _, err := (Store{Path: p}).Load(); err != nil || again != s {
 			t.Fatalf("second load differs: %+v %v", again, err)
 		}
-		if more, _ := filepath.Glob(p + ".bad-*"); len(more) != len(kept) {
+		if more, _ := filepath.Glob(p + ".bad-*"); len(more) != 1 {
 			t.Fatalf("second load kept another copy: %v", more)
 		}
 	})

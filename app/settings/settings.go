@@ -299,20 +299,33 @@ func (st Store) keepCopy(data []byte) (string, error) {
 			return p, nil
 		}
 	}
+	// O_EXCL: two processes (tray and window) never write the same name.
+	// No fsync: the file itself stays in place until a Save, so a copy
+	// torn by a crash is only made again.
 	stamp := st.Path + backupInfix + time.Now().UTC().Format("20060102-150405")
-	name := stamp
-	for i := 2; fileExists(name); i++ {
-		name = fmt.Sprintf("%s-%d", stamp, i)
+	for i := 1; i <= 100; i++ {
+		name := stamp
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", stamp, i)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("keeping a copy of %s: %w", st.Path, err)
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(name)
+			return "", fmt.Errorf("keeping a copy of %s: %w", st.Path, err)
+		}
+		return name, nil
 	}
-	if err := atomicfile.Write(name, data, 0o600); err != nil {
-		return "", err
-	}
-	return name, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
+	return "", fmt.Errorf("keeping a copy of %s: too many copies named %s*", st.Path, stamp)
 }
 
 // Save writes s atomically (temp file, fsync, rename; mode 0600), so a
