@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -26,6 +27,42 @@ func isStripped(r rune) bool {
 // vanish.
 func cleanLine(s string, max int) string {
 	return clean(s, max, false)
+}
+
+// maxSafeLine bounds one line of server text in a terminal or a log.
+const maxSafeLine = 2000
+
+// SafeLine makes server-controlled text (a status line, a refusal body, a
+// close reason) safe to print on a terminal or in a log line: cleanLine's
+// rules, so ESC and C1 sequences cannot retitle or clear the terminal and
+// bidi overrides cannot disguise the text. Apply it where text leaves for
+// the terminal.
+func SafeLine(s string) string { return cleanLine(s, maxSafeLine) }
+
+// AppendSafeJSON appends the compact JSON src (as from json.Compact) to dst
+// with every rune SafeLine would remove escaped as \uXXXX and invalid UTF-8
+// as \ufffd: the same JSON value, but nothing a terminal acts on. Compact
+// JSON is ASCII outside strings and has no raw C0 control inside them, so
+// DEL and every non-ASCII rune are inside a string.
+func AppendSafeJSON(dst, src []byte) []byte {
+	for i := 0; i < len(src); {
+		if src[i] < utf8.RuneSelf && src[i] != 0x7f {
+			dst = append(dst, src[i])
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(src[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, `\ufffd`...)
+		case isStripped(r):
+			dst = fmt.Appendf(dst, `\u%04x`, r)
+		default:
+			dst = append(dst, src[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
 }
 
 // cleanText is cleanLine that keeps line breaks (at most two in a row).

@@ -25,9 +25,11 @@ func Check(ctx context.Context, args []string, env Env) error {
 		if !st.OK {
 			verdict, failed = "FAIL", true
 		}
-		fmt.Fprintf(env.Stdout, "%s %-20s %s (%s)\n", verdict, st.Name, st.Detail, st.Elapsed.Round(1e6))
+		// Details quote the site's and the gateway's answers: sanitise
+		// them, or a server could retitle or clear the terminal.
+		fmt.Fprintf(env.Stdout, "%s %-20s %s (%s)\n", verdict, st.Name, wsclient.SafeLine(st.Detail), st.Elapsed.Round(1e6))
 		if !st.OK && st.Fix != "" {
-			fmt.Fprintf(env.Stdout, "     %-20s fix: %s\n", "", st.Fix)
+			fmt.Fprintf(env.Stdout, "     %-20s fix: %s\n", "", wsclient.SafeLine(st.Fix))
 		}
 	})
 	if err != nil || failed {

@@ -30,7 +30,7 @@ func DemoServer(ctx context.Context, args []string, env Env) error {
 	addr := fs.String("addr", "127.0.0.1:8765", "address to listen on (loopback unless --public)")
 	user := fs.String("user", "demo", "username that can sign in")
 	password := fs.String("password", "demo", "password of --user")
-	public := fs.Bool("public", false, "allow a non-loopback --addr (the control and push endpoints have no authentication)")
+	public := fs.Bool("public", false, "allow a non-loopback --addr: the demo site and gateway answer the network, the push and control endpoints only this machine")
 	demoToasts := fs.Duration("demo-toasts", 0, "push a toast of each level in turn to the default channel this often, e.g. 5s (0: off)")
 	useTLS := fs.Bool("tls", false, "serve https/wss with a self-signed certificate, written to a temporary CA file")
 	fs.Usage = func() {
@@ -97,7 +97,7 @@ func DemoServer(ctx context.Context, args []string, env Env) error {
 		}
 	}
 
-	printDemoSettings(env, s, *user, *password == "demo", caFile, *demoToasts)
+	printDemoSettings(env, s, *user, *password == "demo", caFile, *demoToasts, *public)
 	stop := wstest.StartDemoToasts(ctx, s, *demoToasts)
 	defer stop()
 
@@ -123,10 +123,11 @@ func checkDemoAddr(addr string, public bool) (warning string, err error) {
 		return "", fmt.Errorf("--addr %q is not a loopback address; the demo server has no real security "+
 			"(anyone who can reach it can push toasts and trigger faults): add --public if you mean it", addr)
 	}
-	return "demo-server: listening on a non-loopback address: anyone who can reach it can sign in as the demo user, push toasts and trigger faults", nil
+	return "demo-server: listening on a non-loopback address: anyone who can reach it can sign in as the demo user; " +
+		"/_push, /_control and /_stats answer only this machine", nil
 }
 
-func printDemoSettings(env Env, s *wstest.Server, user string, defaultPassword bool, caFile string, every time.Duration) {
+func printDemoSettings(env Env, s *wstest.Server, user string, defaultPassword bool, caFile string, every time.Duration, public bool) {
 	w := env.Stdout
 	pw := "(the one given with --password)"
 	if defaultPassword {
@@ -160,6 +161,9 @@ func printDemoSettings(env Env, s *wstest.Server, user string, defaultPassword b
 	fmt.Fprintf(w, "  %s/_control/token-fault?kind=500|slow|signed-out|rate-limited|none   sign-out?user=%s\n", s.URL, user)
 	fmt.Fprintf(w, "  %s/_control/garbage?kind=not-json|binary|invalid-utf8|huge|nested|...\n", s.URL)
 	fmt.Fprintf(w, "Counters and connections: curl %s%s/_stats\n", curlTLS, s.URL)
+	if public {
+		fmt.Fprintln(w, "(--public: /_push, /_control and /_stats answer only requests from this machine)")
+	}
 	if every > 0 {
 		fmt.Fprintf(w, "\nPushing a demo toast every %s.\n", every)
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -237,5 +238,56 @@ func TestCheckDemoAddr(t *testing.T) {
 	}
 	if w, err := checkDemoAddr("0.0.0.0:8765", true); err != nil || w == "" {
 		t.Errorf("0.0.0.0 with --public: %q %v, want a warning", w, err)
+	}
+}
+
+// With --public the site answers the network and the push and control
+// endpoints still answer this machine, by loopback or by its own address
+// (wstest's tests cover the refusal of other machines).
+func TestDemoServerPublic(t *testing.T) {
+	out := newLineWriter("Stop with Ctrl+C.")
+	var errOut bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- DemoServer(ctx, []string{"--addr", "0.0.0.0:0", "--public"}, testEnv(out, &lockedWriter{w: &errOut}))
+	}()
+	waitSeen(t, out, done)
+	text := out.String()
+	if !strings.Contains(text, "answer only requests from this machine") {
+		t.Errorf("no word on the local-only endpoints:\n%s", text)
+	}
+	m := regexp.MustCompile(`Site URL:\s+http://\S+:(\d+)`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no site URL in:\n%s", text)
+	}
+	hosts := []string{"127.0.0.1"}
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if ip, ok := a.(*net.IPNet); ok && ip.IP.To4() != nil && !ip.IP.IsLoopback() {
+				hosts = append(hosts, ip.IP.String()) // this machine by its LAN address
+				break
+			}
+		}
+	}
+	for _, h := range hosts {
+		base := "http://" + net.JoinHostPort(h, m[1])
+		for _, req := range []struct{ method, path string }{{"GET", "/"}, {"POST", "/_push?channel=default"}, {"GET", "/_stats"}} {
+			r, _ := http.NewRequest(req.method, base+req.path, strings.NewReader(`{"type":"toast"}`))
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s %s%s: %d", req.method, base, req.path, resp.StatusCode)
+			}
+		}
+	}
+	t.Logf("tried %v", hosts)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -136,7 +136,7 @@ func Listen(ctx context.Context, args []string, env Env) error {
 	if env.Logger != nil && env.Logger.Enabled(ctx, slog.LevelDebug) {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: SafeLogAttr}))
 	out := &lineOut{w: env.Stdout}
 	onMessage := out.message
 	if popups {
@@ -194,13 +194,15 @@ func Listen(ctx context.Context, args []string, env Env) error {
 	return out.err
 }
 
-// lineOut prints messages as compact JSON lines; it keeps the first
-// write error (a closed pipe) for Listen to return.
+// lineOut prints messages as compact JSON lines, with the runes a terminal
+// would act on escaped; it keeps the first write error (a closed pipe) for
+// Listen to return.
 type lineOut struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf bytes.Buffer
-	err error
+	mu   sync.Mutex
+	w    io.Writer
+	buf  bytes.Buffer
+	line []byte
+	err  error
 }
 
 func (o *lineOut) message(m wsclient.Message) {
@@ -210,8 +212,8 @@ func (o *lineOut) message(m wsclient.Message) {
 	if err := json.Compact(&o.buf, m.Raw); err != nil {
 		return // DecodeMessage accepted it as JSON: cannot happen
 	}
-	o.buf.WriteByte('\n')
-	if _, err := o.w.Write(o.buf.Bytes()); err != nil && o.err == nil {
+	o.line = append(wsclient.AppendSafeJSON(o.line[:0], o.buf.Bytes()), '\n')
+	if _, err := o.w.Write(o.line); err != nil && o.err == nil {
 		o.err = fmt.Errorf("writing to stdout: %w", err)
 	}
 }

@@ -6,6 +6,7 @@ package settings
 //	go test -run '^$' -fuzz '^FuzzLoad$' -fuzztime 60s ./app/settings
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -89,7 +90,8 @@ func validUTF8(ss ...string) bool {
 
 // FuzzLoad: whatever is in the file (a torn write, a hand edit, another
 // program's JSON), Load returns usable settings: either what the file
-// says, or Default() with an error, never a panic.
+// says, field by field, or Default() with an error, never a panic. A file
+// that did not load whole is copied aside once, byte for byte.
 func FuzzLoad(f *testing.F) {
 	good, _ := json.Marshal(Default())
 	f.Add(good)
@@ -99,6 +101,12 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(""))
 	f.Add([]byte("\xff\xfe{}"))
+	f.Add(append([]byte("\xef\xbb\xbf"), good...))
+	f.Add([]byte("\xef\xbb\xbf"))
+	f.Add([]byte(`{"site_url":"https://a.example","remember_password":"yes","auth":"kerberos"}`))
+	f.Add([]byte(`{"SITE_URL":"https://a.example","site_url":1,"Channel":{"a":1}}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{"username":"a\u0000b","ca_file":"\ud800"} trailing`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(t.TempDir(), FileName)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -108,13 +116,34 @@ func FuzzLoad(f *testing.F) {
 		if !exists {
 			t.Fatal("existing file reported missing")
 		}
+		kept, _ := filepath.Glob(p + ".bad-*")
+		if len(kept) > 1 {
+			t.Fatalf("%d copies kept", len(kept))
+		}
+		if len(kept) == 1 {
+			if b, _ := os.ReadFile(kept[0]); !bytes.Equal(b, data) {
+				t.Fatalf("copy holds %q, file held %q", b, data)
+			}
+		}
 		if err != nil {
 			if s != Default() {
 				t.Fatalf("damaged file: got %+v, want Default()", s)
 			}
 			return
 		}
+		if s.Auth != AuthPassword && s.Auth != AuthSession {
+			t.Fatalf("unknown auth %q loaded", s.Auth)
+		}
 		_ = s.Validate() // must not panic on anything a file can hold
 		_ = s.Config("")
+		if len(kept) == 0 {
+			return
+		}
+		if again, _, err := (Store{Path: p}).Load(); err != nil || again != s {
+			t.Fatalf("second load differs: %+v %v", again, err)
+		}
+		if more, _ := filepath.Glob(p + ".bad-*"); len(more) != 1 {
+			t.Fatalf("second load kept another copy: %v", more)
+		}
 	})
 }

@@ -4,13 +4,18 @@
 package settings
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/toasttray/toasttray/app/settings/atomicfile"
 	"github.com/toasttray/toasttray/wsclient"
@@ -195,8 +200,12 @@ func DefaultStore() (Store, error) {
 
 // Load reads the settings. A missing file is a first run: it returns
 // Default(), exists=false and no error. Fields absent from the file keep
-// their defaults, so older files gain new fields' defaults. A damaged file
-// returns Default() and an error, so the caller can say so and carry on.
+// their defaults, so older files gain new fields' defaults. A UTF-8 BOM (a
+// Windows editor's) is skipped. A field of the wrong type or with an
+// unknown value keeps its default alone, logged by name, while the others
+// load. A file that is not settings at all returns Default() and an error
+// for the caller to show. Either way the file is first copied aside (see
+// keepCopy), so the next Save cannot lose what the user wrote.
 func (st Store) Load() (s Settings, exists bool, err error) {
 	data, err := os.ReadFile(st.Path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -205,11 +214,118 @@ func (st Store) Load() (s Settings, exists bool, err error) {
 	if err != nil {
 		return Default(), false, fmt.Errorf("reading settings: %w", err)
 	}
-	s = Default()
-	if err := json.Unmarshal(data, &s); err != nil {
-		return Default(), true, fmt.Errorf("reading settings %s: %w", st.Path, err)
+	text := bytes.TrimPrefix(data, utf8BOM)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(text, &fields); err != nil {
+		err = fmt.Errorf("reading settings %s: %w", st.Path, err)
+		if len(bytes.TrimSpace(text)) == 0 {
+			return Default(), true, err // nothing to keep
+		}
+		if backup, kerr := st.keepCopy(data); kerr != nil {
+			err = fmt.Errorf("%w; could not keep a copy: %v", err, kerr)
+		} else {
+			err = fmt.Errorf("%w; the file was kept as %s", err, backup)
+		}
+		return Default(), true, err
+	}
+	s, dropped := decodeFields(fields)
+	if len(dropped) > 0 {
+		if backup, kerr := st.keepCopy(data); kerr != nil {
+			slog.Warn("settings: could not keep a copy of the file", "path", st.Path, "err", kerr)
+		} else {
+			slog.Warn("settings: some fields were reset to their defaults; the file as it was is kept",
+				"fields", strings.Join(dropped, ","), "backup", backup)
+		}
 	}
 	return s, true, nil
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// decodeFields decodes the file's fields one at a time onto Default(), so
+// one bad field costs only itself, and returns the keys it dropped. The
+// log names fields and reasons, never values.
+func decodeFields(fields map[string]json.RawMessage) (Settings, []string) {
+	log := slog.Default()
+	s := Default()
+	var dropped []string
+	for _, key := range slices.Sorted(maps.Keys(fields)) {
+		one, err := json.Marshal(map[string]json.RawMessage{key: fields[key]})
+		next := s
+		if err == nil {
+			// Matches keys as encoding/json always did (case-insensitively)
+			// and ignores unknown ones.
+			err = json.Unmarshal(one, &next)
+		}
+		if err != nil {
+			log.Warn("settings: ignoring a field of the wrong type", "field", key, "err", err)
+			dropped = append(dropped, key)
+			continue
+		}
+		s = next
+	}
+	// Values the window cannot show or fix: back to the defaults.
+	def := Default()
+	if s.Auth != AuthPassword && s.Auth != AuthSession {
+		log.Warn("settings: ignoring an unknown value", "field", FieldAuth, "want", "password or session")
+		s.Auth, dropped = def.Auth, append(dropped, FieldAuth)
+	}
+	if s.MinLevel != "" && wsclient.ParseLevel(string(s.MinLevel)) != s.MinLevel {
+		log.Warn("settings: ignoring an unknown value", "field", FieldMinLevel, "want", "success, info, warning or error")
+		s.MinLevel, dropped = def.MinLevel, append(dropped, FieldMinLevel)
+	}
+	return s, dropped
+}
+
+// backupInfix names copies of files that did not load whole:
+// settings.json.bad-20260102-150405.
+const backupInfix = ".bad-"
+
+// keepCopy copies data (the file as read) next to the file, unless an
+// identical copy is already there (Load runs at every start and reload),
+// and returns the copy's path.
+func (st Store) keepCopy(data []byte) (string, error) {
+	dir, prefix := filepath.Dir(st.Path), filepath.Base(st.Path)+backupInfix
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("listing %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+			return p, nil
+		}
+	}
+	// O_EXCL: two processes (tray and window) never write the same name.
+	// No fsync: the file itself stays in place until a Save, so a copy
+	// torn by a crash is only made again.
+	stamp := st.Path + backupInfix + time.Now().UTC().Format("20060102-150405")
+	for i := 1; i <= 100; i++ {
+		name := stamp
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", stamp, i)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("keeping a copy of %s: %w", st.Path, err)
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(name)
+			return "", fmt.Errorf("keeping a copy of %s: %w", st.Path, err)
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("keeping a copy of %s: too many copies named %s*", st.Path, stamp)
 }
 
 // Save writes s atomically (temp file, fsync, rename; mode 0600), so a

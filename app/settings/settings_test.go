@@ -1,6 +1,8 @@
 package settings
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -147,12 +149,106 @@ func TestLoadMissingFieldsGetDefaults(t *testing.T) {
 	}
 }
 
-func TestLoadDamaged(t *testing.T) {
+// backups lists the copies Load kept of settings file p.
+func backups(t *testing.T, p string) []string {
+	t.Helper()
+	m, err := filepath.Glob(p + ".bad-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// captureLog sends the default logger to a buffer for one test.
+func captureLog(t *testing.T) *bytes.Buffer {
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return &buf
+}
+
+// A file that is not settings at all: defaults and an error that says
+// where the file was kept, before a Save replaces it; once per content.
+func TestLoadDamagedKeepsCopy(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "settings.json")
-	os.WriteFile(p, []byte(`{"site_url":`), 0o600)
-	s, exists, err := Store{Path: p}.Load()
+	damaged := []byte(`{"site_url":"https://www.example.com","username":"alice"`) // torn
+	os.WriteFile(p, damaged, 0o600)
+	st := Store{Path: p}
+	s, exists, err := st.Load()
 	if err == nil || !exists || !reflect.DeepEqual(s, Default()) {
 		t.Fatalf("damaged: %+v %v %v", s, exists, err)
+	}
+	kept := backups(t, p)
+	if len(kept) != 1 || !strings.Contains(err.Error(), kept[0]) {
+		t.Fatalf("backups %v, error %v", kept, err)
+	}
+	if _, _, err := st.Load(); err == nil || len(backups(t, p)) != 1 {
+		t.Fatalf("second load: %v, backups %v", err, backups(t, p))
+	}
+	if err := st.Save(valid()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(kept[0]); !bytes.Equal(got, damaged) {
+		t.Fatalf("backup holds %q", got)
+	}
+	if runtime.GOOS != "windows" {
+		if fi, _ := os.Stat(kept[0]); fi.Mode().Perm() != 0o600 {
+			t.Fatalf("backup mode %v", fi.Mode().Perm())
+		}
+	}
+	// An empty file holds nothing to keep.
+	os.WriteFile(p, []byte(" \n"), 0o600)
+	if _, _, err := st.Load(); err == nil || len(backups(t, p)) != 1 {
+		t.Fatalf("empty file: %v, backups %v", err, backups(t, p))
+	}
+}
+
+// A BOM (Notepad's) is not damage.
+func TestLoadSkipsBOM(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "settings.json")
+	os.WriteFile(p, []byte("\xef\xbb\xbf{\"site_url\":\"https://a.example\",\"username\":\"alice\"}\r\n"), 0o600)
+	s, _, err := Store{Path: p}.Load()
+	if err != nil || s.SiteURL != "https://a.example" || s.Username != "alice" || len(backups(t, p)) != 0 {
+		t.Fatalf("%+v %v %v", s, err, backups(t, p))
+	}
+}
+
+// One wrongly typed or unknown value costs only its own field: logged by
+// name (never by value), the rest loads, and the file is kept as it was.
+func TestLoadDropsOnlyBadFields(t *testing.T) {
+	logged := captureLog(t)
+	p := filepath.Join(t.TempDir(), "settings.json")
+	file := []byte(`{"site_url":"https://a.example","username":"alice","remember_password":"hunter2",` +
+		`"channel":7,"auth":"kerb-hunter3","min_level":"hunter4","sound_on_error":false,"Route_Key":"r"}`)
+	os.WriteFile(p, file, 0o600)
+	st := Store{Path: p}
+	s, exists, err := st.Load()
+	if err != nil || !exists {
+		t.Fatalf("%v %v", exists, err)
+	}
+	want := Default()
+	want.SiteURL, want.Username, want.SoundOnError, want.RouteKey = "https://a.example", "alice", false, "r"
+	if s != want {
+		t.Fatalf("got  %+v\nwant %+v", s, want)
+	}
+	for _, f := range []string{"remember_password", "channel", FieldAuth, FieldMinLevel} {
+		if !strings.Contains(logged.String(), f) {
+			t.Errorf("%s not logged:\n%s", f, logged)
+		}
+	}
+	if strings.Contains(logged.String(), "hunter") || !strings.Contains(logged.String(), "level=WARN") {
+		t.Errorf("log:\n%s", logged)
+	}
+	kept := backups(t, p)
+	if len(kept) != 1 {
+		t.Fatalf("backups %v", kept)
+	}
+	if got, _ := os.ReadFile(kept[0]); !bytes.Equal(got, file) {
+		t.Fatalf("backup holds %q", got)
+	}
+	if _, _, err := st.Load(); err != nil || len(backups(t, p)) != 1 {
+		t.Fatalf("second load: %v, backups %v", err, backups(t, p))
 	}
 }
 

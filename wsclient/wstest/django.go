@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,7 +22,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.leave()
 	p := r.URL.Path
+	stage := "/" + s.opts.Stage
 	isControl := strings.HasPrefix(p, "/_control/") || p == "/_stats"
+	if s.opts.Public && !fromThisMachine(r) &&
+		(isControl || p == "/_push" || strings.HasPrefix(p, stage+"/@connections/")) {
+		// These endpoints have no authentication: a Public server
+		// shows its site to the network, not its switches.
+		http.Error(w, "this endpoint answers only requests from the machine the server runs on", http.StatusForbidden)
+		return
+	}
 	if !isControl && !s.isAccepting() {
 		s.mu.Lock()
 		s.refuseLocked(ReasonNotAccepting)
@@ -29,7 +38,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		resetRequest(w)
 		return
 	}
-	stage := "/" + s.opts.Stage
 	switch {
 	case p == s.opts.LoginPath:
 		s.serveLogin(w, r)
@@ -52,6 +60,26 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// fromThisMachine reports a request from loopback or from the address it
+// arrived at (this machine calling its own LAN address): a remote peer
+// cannot complete a TCP handshake with our own address as its source.
+func fromThisMachine(r *http.Request) bool {
+	remote, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	if IsLoopback(remote) {
+		return true
+	}
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return false
+	}
+	host, _, err := net.SplitHostPort(local.String())
+	ip := net.ParseIP(remote)
+	return err == nil && ip != nil && ip.Equal(net.ParseIP(host))
 }
 
 // resetRequest aborts the request's TCP connection with a reset, as a

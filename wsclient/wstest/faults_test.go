@@ -607,6 +607,39 @@ func TestLoopbackOnly(t *testing.T) {
 	}
 }
 
+// A Public server shows its site to the network but keeps its
+// unauthenticated switches to this machine.
+func TestPublicKeepsSwitchesLocal(t *testing.T) {
+	s := wstest.NewUnstartedServer(wstest.Options{Public: true})
+	defer s.Close()
+	serve := func(method, path, remote string) int {
+		r := httptest.NewRequest(method, path, strings.NewReader(`{"type":"toast"}`))
+		r.RemoteAddr = remote
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		return w.Code
+	}
+	for _, tt := range []struct{ method, path string }{
+		{"POST", "/_push?channel=default"},
+		{"POST", "/_control/stop-accepting"},
+		{"GET", "/_stats"},
+		{"POST", "/prod/@connections/abc"},
+	} {
+		if code := serve(tt.method, tt.path, "192.0.2.7:5000"); code != http.StatusForbidden {
+			t.Errorf("%s %s from the network: %d, want 403", tt.method, tt.path, code)
+		}
+		if code := serve(tt.method, tt.path, "127.0.0.1:5000"); code == http.StatusForbidden {
+			t.Errorf("%s %s from loopback: 403", tt.method, tt.path)
+		}
+	}
+	if code := serve("GET", "/accounts/login/", "192.0.2.7:5000"); code != http.StatusOK {
+		t.Errorf("login page from the network: %d", code)
+	}
+	if code := serve("GET", "/_stats", "[::1]:5000"); code != http.StatusOK {
+		t.Errorf("stats from ::1: %d", code)
+	}
+}
+
 // What a blackhole holds is delivered, not lost, when it heals.
 func TestBlackholeHealDeliversHeldPush(t *testing.T) {
 	s, _ := newServer(t, wstest.Options{})

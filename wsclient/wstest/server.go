@@ -76,6 +76,8 @@ type Options struct {
 	TLS bool
 	// Addr to listen on; default "127.0.0.1:0". Only loopback addresses are
 	// accepted unless Public is set, since the control endpoints have no auth.
+	// With Public, /_push, /_control/, /_stats and @connections answer only
+	// requests from this machine; the site and gateway answer everyone.
 	Addr   string
 	Public bool
 }
