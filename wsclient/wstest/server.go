@@ -77,6 +77,9 @@ type Options struct {
 	// accepted unless Public is set, since the control endpoints have no auth.
 	Addr   string
 	Public bool
+	// CatchupHandler, if set, is answered as the site's catch-up app
+	// does (see SendToast).
+	CatchupHandler string
 }
 
 func (o Options) withDefaults() Options {
@@ -156,6 +159,7 @@ type Server struct {
 	faultCh    chan struct{} // closed and replaced when tokenFault changes
 	changed    chan struct{} // closed and replaced on every state change
 	httpConns  int           // open plain-HTTP connections (not upgraded)
+	cu         catchupSite
 }
 
 type tokenRec struct {
