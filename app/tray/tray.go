@@ -108,6 +108,7 @@ func Run(ctx context.Context, opts Options) error {
 		Version:  opts.Env.Version,
 		Notifier: notify.NewBeeep(notify.BeeepOptions{AppName: "ToastTray", Logger: log}),
 		History:  hist,
+		SeenPath: filepath.Join(configDir, service.SeenFileName),
 		Logger:   log,
 		OnStatus: ctl.SetStatus,
 	})
