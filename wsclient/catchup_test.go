@@ -78,7 +78,7 @@ func TestCatchupAfterReconnect(t *testing.T) {
 	if got := h.received(1)[0]; got.Handler != "catchup" || got.Params["since"] != "" {
 		t.Fatalf("request %+v", got)
 	}
-	if term, _ := h.waitType("catchup").Terminator(); term.Last != "" || term.Count != 0 {
+	if term, _ := h.waitType("catchup").Terminator(); term.Last != "0" || term.Count != 0 {
 		t.Fatalf("terminator %+v", term)
 	}
 	for i := 1; i <= 2; i++ {

@@ -32,14 +32,9 @@ type Options struct {
 	Version  string          // for the User-Agent
 	Notifier notify.Notifier // nil: no popups
 	History  *history.Store  // nil: toasts are not recorded; the caller closes it
-	// SeenPath is the catch-up state file (SeenFileName next to the
-	// history): the last toast id seen per site, user and channel, so
-	// that catch-up after a restart asks for the right backlog. "": kept
-	// in memory only.
-	SeenPath string
-	Clock    clock.Clock    // default clock.Real
-	Logger   *slog.Logger   // default slog.Default()
-	Rand     func() float64 // the client's jitter source; nil: its default
+	Clock    clock.Clock     // default clock.Real
+	Logger   *slog.Logger    // default slog.Default()
+	Rand     func() float64  // the client's jitter source; nil: its default
 	// Watchers is wsclient.Options.Watchers: nil means the client's
 	// defaults (sleep/wake, network change); empty means none (tests).
 	Watchers []wsclient.Watcher
@@ -58,6 +53,11 @@ type Options struct {
 	// Gate tunes the burst coalescing; its Clock, Logger, MinLevel and
 	// OnPause are set by the service.
 	Gate notify.GateOptions
+	// SeenPath is the catch-up state file (SeenFileName next to the
+	// history): the last toast id seen per site, user and channel, so
+	// that catch-up after a restart asks for the right backlog. "": kept
+	// in memory only.
+	SeenPath string
 }
 
 // Service runs the client for the current settings. Its methods are safe

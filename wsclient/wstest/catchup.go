@@ -15,7 +15,8 @@ import (
 // {"since": id} is answered on that connection with the kept toasts after
 // id, oldest first and marked "catchup": true, then the terminator
 // {"type": "catchup", "since", "last", "count"}. With since "" there is no
-// backlog, only the terminator. Guarded by Server.mu.
+// backlog, only the terminator. Ids are per server (one site), so "last"
+// is the latest id the site gave any toast. Guarded by Server.mu.
 type catchupSite struct {
 	nextID int
 	outbox map[string][]storedToast // user + "\x00" + channel → oldest first
@@ -91,10 +92,10 @@ func (s *Server) answerCatchupLocked(c *wsConn, m ClientMessage) {
 	}
 	since, _ := m.Params["since"].(string)
 	box := s.cu.outbox[outboxKey(c.info.User, c.info.Channel)]
-	last := since
-	if len(box) > 0 {
-		last = strconv.Itoa(box[len(box)-1].id)
-	}
+	// The site's latest id, "0" before the first: never "", or a client
+	// that starts with since "" would keep asking with "" and never get
+	// a backlog.
+	last := strconv.Itoa(s.cu.nextID)
 	count := 0
 	if since != "" {
 		after, err := strconv.Atoi(since)
