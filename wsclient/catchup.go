@@ -44,9 +44,8 @@ const catchupWait = 5 * time.Second
 // are not lost: the next connection's catch-up brings them); each check
 // costs the site one view call, about 3 a second for 1000 desktops. It
 // also keeps the gateway's 10-minute idle timer fed. With a keepalive the
-// check runs at the keepalive interval instead and, since any client frame
-// restarts the keepalive timer, replaces the keepalive rather than adding
-// traffic.
+// check replaces the keepalive message instead (see keepalive), so it adds
+// no traffic and runs at the keepalive interval.
 const catchupPoll = 5 * time.Minute
 
 // CompareIDs orders toast ids: as decimal numbers when both are all
@@ -71,10 +70,16 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// cleanID keeps an id only if it is short and printable.
+// cleanID keeps an id only if it is short and printable, and drops the
+// leading zeros of a decimal one, so equal ids are equal strings.
 func cleanID(s string) string {
 	if len(s) > MaxIDLen || strings.ContainsFunc(s, isStripped) || strings.TrimSpace(s) != s {
 		return ""
+	}
+	if allDigits(s) {
+		if s = strings.TrimLeft(s, "0"); s == "" {
+			s = "0"
+		}
 	}
 	return s
 }
@@ -165,14 +170,23 @@ func (l *live) catchupAnswer(f frame) bool {
 	if f.c == l.cu.conn {
 		stop(l.cu.wait)
 		l.cu.wait, l.cu.conn = nil, nil
-		every := catchupPoll
-		if r.cfg.KeepaliveHandler != "" {
-			every = r.cfg.KeepaliveInterval
-		}
 		stop(l.cu.poll)
-		l.cu.poll = r.c.clk.NewTimer(every)
+		l.cu.poll = nil
+		if r.cfg.KeepaliveHandler == "" { // else the keepalive timer checks
+			l.cu.poll = r.c.clk.NewTimer(catchupPoll)
+		}
 	}
 	return true
+}
+
+// keepalive sends the application keepalive, or, once the site has
+// answered catch-up, a catch-up request in its place: it keeps the
+// gateway's idle timer fed just the same and checks the connection too.
+func (l *live) keepalive() error {
+	if l.r.cu.answered {
+		return l.catchupRequest()
+	}
+	return l.write(keepaliveMsg(l.r.cfg))
 }
 
 // catchupExpired handles a request's deadline: an error (replace the

@@ -24,7 +24,7 @@ func TestCompareIDs(t *testing.T) {
 }
 
 func TestToastIDAndTerminator(t *testing.T) {
-	m, _ := wsclient.DecodeMessage([]byte(`{"type":"toast","message":"m","payload":{"id":42,"catchup":true}}`))
+	m, _ := wsclient.DecodeMessage([]byte(`{"type":"toast","message":"m","payload":{"id":"0042","catchup":true}}`))
 	tt, err := m.Toast()
 	if err != nil || tt.ID != "42" || !tt.Catchup {
 		t.Fatalf("%+v %v", tt, err)
@@ -183,5 +183,23 @@ func TestCatchupUnsupportedSiteUnchanged(t *testing.T) {
 	h.waitType("toast")
 	if c, n := h.srv.Counters(), len(h.srv.Received()); c.Connects != 1 || n != 1 {
 		t.Fatalf("connects %d, client messages %d", c.Connects, n)
+	}
+}
+
+// With a keepalive, the liveness check takes the keepalive's place: one
+// message per keepalive interval, not two.
+func TestCatchupReplacesKeepalive(t *testing.T) {
+	noLeak(t)
+	s := catchupSetup("")
+	s.cfg = func(c *wsclient.Config) { c.CatchupHandler, c.KeepaliveHandler = "catchup", "keepalive" }
+	h := newHarness(t, s)
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	h.waitType("catchup")
+	h.advanceTo(epoch.Add(wsclient.MaxKeepaliveInterval))
+	got := h.received(2)
+	h.waitType("catchup")
+	if got[1].Handler != "catchup" || len(h.srv.Received()) != 2 {
+		t.Fatalf("messages %+v", h.srv.Received())
 	}
 }

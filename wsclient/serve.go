@@ -132,7 +132,7 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 				c.hooks.pongChecked()
 			}
 		case <-timerC(l.keep):
-			if err := l.write(keepaliveMsg(cfg)); err != nil {
+			if err := l.keepalive(); err != nil {
 				return l.drop(dropAbrupt, err)
 			}
 		case m := <-sendq:

@@ -74,7 +74,8 @@ func (s *seenStore) use(key string) string {
 	return s.last[key]
 }
 
-// admit reports whether the toast with this id is new, and records it.
+// admit reports whether the toast with this id (wsclient.Toast.ID: a
+// decimal one without leading zeros) is new, and records it.
 func (s *seenStore) admit(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
