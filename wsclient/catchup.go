@@ -84,10 +84,12 @@ func cleanID(s string) string {
 	return s
 }
 
-// Terminator is the site's end-of-backlog message.
+// Terminator is the site's end-of-backlog message. More: the site sent
+// only its cap's worth; the client asks again with since = Last.
 type Terminator struct {
 	Since, Last string
 	Count       int
+	More        bool
 }
 
 // Terminator reads a catch-up terminator; ok is false for other messages.
@@ -95,11 +97,11 @@ func (m Message) Terminator() (t Terminator, ok bool) {
 	if m.Type != CatchupType {
 		return Terminator{}, false
 	}
-	var f struct{ Since, Last, Count json.RawMessage }
+	var f struct{ Since, Last, Count, More json.RawMessage }
 	if json.Unmarshal(m.Raw, &f) != nil {
 		return Terminator{}, false
 	}
-	t = Terminator{Since: cleanID(jsonString(f.Since)), Last: cleanID(jsonString(f.Last))}
+	t = Terminator{Since: cleanID(jsonString(f.Since)), Last: cleanID(jsonString(f.Last)), More: jsonString(f.More) == "true"}
 	t.Count, _ = strconv.Atoi(jsonString(f.Count)) // a missing count stays 0
 	return t, true
 }
@@ -153,30 +155,47 @@ func (l *live) catchupRequest() error {
 }
 
 // catchupAnswer reports whether f is a terminator; one from the connection
-// whose answer is awaited ends the wait and schedules the next check.
+// whose answer is awaited ends the wait and schedules the next check, or,
+// with "more", asks for the next page at once. A backlog toast on that
+// connection restarts the wait: a long backlog takes a while (one push per
+// toast) and each one shows that pushes reach the connection.
 // Terminators bypass rotation dedup: the copies answer different requests.
-func (l *live) catchupAnswer(f frame) bool {
+func (l *live) catchupAnswer(f frame) (bool, error) {
 	r := l.r
 	if r.cfg.CatchupHandler == "" || f.typ != websocket.TextMessage || !bytes.Contains(f.data, []byte(CatchupType)) {
-		return false
+		return false, nil
 	}
-	if m, err := decodeMessage(f.data); err != nil || m.Type != CatchupType {
-		return false
+	m, err := decodeMessage(f.data)
+	if err != nil {
+		return false, nil
+	}
+	if m.Type != CatchupType {
+		if l.cu.wait != nil && f.c == l.cu.conn && toastTypes[m.Type] {
+			if t, err := m.Toast(); err == nil && t.Catchup {
+				l.cu.wait.Reset(catchupWait)
+			}
+		}
+		return false, nil
 	}
 	if !r.cu.answered {
 		r.c.log.Info("the site supports catch-up; checking connections with it")
 		r.cu.answered = true
 	}
-	if f.c == l.cu.conn {
-		stop(l.cu.wait)
-		l.cu.wait, l.cu.conn = nil, nil
-		stop(l.cu.poll)
-		l.cu.poll = nil
-		if r.cfg.KeepaliveHandler == "" { // else the keepalive timer checks
-			l.cu.poll = r.c.clk.NewTimer(catchupPoll)
-		}
+	if f.c != l.cu.conn {
+		return true, nil
 	}
-	return true
+	stop(l.cu.wait)
+	l.cu.wait, l.cu.conn = nil, nil
+	stop(l.cu.poll)
+	l.cu.poll = nil
+	if t, _ := m.Terminator(); t.More {
+		r.cu.note(m) // since = its last
+		return true, l.catchupRequest()
+	}
+	if r.cfg.KeepaliveHandler == "" { // else the keepalive timer checks
+		l.cu.poll = r.c.clk.NewTimer(catchupPoll)
+	}
+	return true, nil
 }
 
 // keepalive sends the application keepalive, or, once the site has

@@ -2,6 +2,7 @@ package wsclient_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -201,5 +202,74 @@ func TestCatchupReplacesKeepalive(t *testing.T) {
 	h.waitType("catchup")
 	if got[1].Handler != "catchup" || len(h.srv.Received()) != 2 {
 		t.Fatalf("messages %+v", h.srv.Received())
+	}
+}
+
+// A backlog over the site's cap comes in pages: on "more" the client asks
+// again from the page's last id.
+func TestCatchupPages(t *testing.T) {
+	noLeak(t)
+	s := catchupSetup("0")
+	s.srv.CatchupMax = 2
+	h := newHarness(t, s)
+	for i := 1; i <= 5; i++ {
+		h.srv.SendToast("demo", "", toast(i))
+	}
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	for i := 1; i <= 5; i++ {
+		if m := h.waitType("toast"); msgN(t, m) != i {
+			t.Fatalf("toast %s, want %d", m.Raw, i)
+		}
+		if i%2 == 0 {
+			if term, _ := h.waitType("catchup").Terminator(); !term.More || term.Last != fmt.Sprint(i) {
+				t.Fatalf("page terminator %+v", term)
+			}
+		}
+	}
+	if term, _ := h.waitType("catchup").Terminator(); term.More || term.Last != "5" || term.Count != 1 {
+		t.Fatalf("last terminator %+v", term)
+	}
+	var since []any
+	for _, m := range h.srv.Received() {
+		since = append(since, m.Params["since"])
+	}
+	if fmt.Sprint(since) != "[0 2 4]" {
+		t.Fatalf("requests since %v", since)
+	}
+}
+
+// Each backlog toast restarts the answer's deadline: a long backlog is
+// slow, and every toast of it shows that pushes arrive.
+func TestCatchupBacklogRestartsDeadline(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, catchupSetup(""))
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	h.waitType("catchup") // the site supports it
+	h.advanceTo(epoch.Add(wsclient.DefaultStableAfter))
+	h.srv.SetCatchupSilent(true) // the next answer is pushed by hand
+	h.client.Reconnect("test")
+	h.waitState(wsclient.StateConnected)
+	h.received(2)
+	start := h.clk.Now()
+	h.advanceTo(start.Add(4 * time.Second))
+	conns := h.srv.Connections()
+	backlog := toast(1)
+	backlog["id"], backlog["catchup"] = "1", true
+	if err := h.srv.PushTo(conns[len(conns)-1].ID, backlog); err != nil {
+		t.Fatal(err)
+	}
+	h.waitType("toast") // the deadline was restarted before delivery
+	for _, d := range h.clk.Deadlines() {
+		if d == time.Second {
+			t.Fatalf("the first deadline is still armed: %v", h.clk.Deadlines())
+		}
+	}
+	h.advanceTo(start.Add(8 * time.Second)) // past the first deadline
+	h.advanceTo(start.Add(9 * time.Second))
+	h.waitState(wsclient.StateWaiting)
+	if s := h.client.Stats(); s.CatchupTimeout != 1 {
+		t.Fatalf("%+v", s)
 	}
 }

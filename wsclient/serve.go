@@ -87,7 +87,9 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			l.cur.sayGoodbye(websocket.CloseNormalClosure)
 			return dropped{kind: dropStopped}
 		case f := <-r.frames:
-			l.frame(f)
+			if err := l.frame(f); err != nil {
+				return l.drop(dropAbrupt, err)
+			}
 		case err := <-l.cur.errc:
 			c.log.Debug("connection ended", "err", err)
 			return l.drop(dropOf(err), fmt.Errorf("connection lost: %w", err))
@@ -210,21 +212,23 @@ func keepaliveMsg(cfg Config) []byte {
 	return b
 }
 
-// frame delivers one frame, dropping rotation duplicates.
-func (l *live) frame(f frame) {
+// frame delivers one frame, dropping rotation duplicates. An error is a
+// failed write (a catch-up request for the next page).
+func (l *live) frame(f frame) error {
 	if f.c != l.cur && f.c != l.old && l.rot == nil {
-		return // from a connection already given up
+		return nil // from a connection already given up
 	}
 	// An unknown connection while a rotation dials is the new one,
 	// already receiving: dedup decides.
-	answer := l.catchupAnswer(f)
+	answer, err := l.catchupAnswer(f)
 	if !answer && l.dd != nil && f.typ == websocket.TextMessage && !l.dd.accept(f.c.slot, f.data) {
 		l.r.c.stats.duplicates.Add(1)
-		return
+		return err
 	}
 	if m, ok := l.r.c.dispatch(f.typ, f.data); ok && l.r.cfg.CatchupHandler != "" {
 		l.r.cu.note(m)
 	}
+	return err
 }
 
 // startRotation dials a second connection with a fresh token while the

@@ -201,7 +201,9 @@ func (s *Service) message(m wsclient.Message, site string, sound bool) {
 	}
 	if term, ok := m.Terminator(); ok {
 		s.seen.advance(term.Last)
-		s.submitMissed()
+		if !term.More { // else the client asks for the next page: one summary for all
+			s.submitMissed()
+		}
 		return
 	}
 	t, err := m.Toast()

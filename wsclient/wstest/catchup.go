@@ -14,9 +14,11 @@ import (
 // per user and channel; a request to Options.CatchupHandler with
 // {"since": id} is answered on that connection with the kept toasts after
 // id, oldest first and marked "catchup": true, then the terminator
-// {"type": "catchup", "since", "last", "count"}. With since "" there is no
-// backlog, only the terminator. Ids are per server (one site), so "last"
-// is the latest id the site gave any toast. Guarded by Server.mu.
+// {"type": "catchup", "since", "last", "count", "more"}. With since "" there
+// is no backlog, only the terminator, whose "last" is then the latest id
+// the site gave any toast ("0" before the first; ids are per server, one
+// site); else it is the last id sent, and "more" says the cap cut the
+// backlog short. Guarded by Server.mu.
 type catchupSite struct {
 	nextID int
 	outbox map[string][]storedToast // user + "\x00" + channel → oldest first
@@ -86,33 +88,36 @@ func (s *Server) Deafen(id string) error {
 }
 
 // answerCatchupLocked answers a catch-up request from c, if it is one.
+// A since that is not a number counts as "", as in the app.
 func (s *Server) answerCatchupLocked(c *wsConn, m ClientMessage) {
 	if s.opts.CatchupHandler == "" || m.Handler != s.opts.CatchupHandler || s.cu.silent || c.deaf || c.closing {
 		return
 	}
 	since, _ := m.Params["since"].(string)
-	box := s.cu.outbox[outboxKey(c.info.User, c.info.Channel)]
-	// The site's latest id, "0" before the first: never "", or a client
-	// that starts with since "" would keep asking with "" and never get
-	// a backlog.
-	last := strconv.Itoa(s.cu.nextID)
-	count := 0
-	if since != "" {
-		after, err := strconv.Atoi(since)
-		if err != nil {
-			after = 0 // not one of ours: send everything kept
+	after, err := strconv.Atoi(since)
+	if err != nil || after < 0 {
+		// No backlog; "last" says where the site is, never "": a
+		// client that starts with since "" would ask with "" for ever.
+		b, _ := json.Marshal(map[string]any{"type": "catchup", "since": "", "last": strconv.Itoa(s.cu.nextID), "count": 0, "more": false})
+		c.enqueue(websocket.TextMessage, b)
+		return
+	}
+	last, count, more := since, 0, false
+	for _, st := range s.cu.outbox[outboxKey(c.info.User, c.info.Channel)] {
+		if st.id <= after {
+			continue
 		}
-		for _, st := range box {
-			if st.id <= after {
-				continue
-			}
-			msg := maps.Clone(st.msg)
-			msg["catchup"] = true
-			if b, err := json.Marshal(msg); err == nil && c.enqueue(websocket.TextMessage, b) {
-				count++
-			}
+		if count == s.opts.CatchupMax {
+			more = true
+			break
+		}
+		msg := maps.Clone(st.msg)
+		msg["catchup"] = true
+		if b, err := json.Marshal(msg); err == nil && c.enqueue(websocket.TextMessage, b) {
+			count++
+			last = strconv.Itoa(st.id)
 		}
 	}
-	b, _ := json.Marshal(map[string]any{"type": "catchup", "since": since, "last": last, "count": count}) // strings and an int
+	b, _ := json.Marshal(map[string]any{"type": "catchup", "since": since, "last": last, "count": count, "more": more}) // plain values
 	c.enqueue(websocket.TextMessage, b)
 }
