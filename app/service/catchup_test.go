@@ -29,10 +29,10 @@ type catchupRig struct {
 	s    *Service
 }
 
-func newCatchupRig(t *testing.T) *catchupRig {
+func newCatchupRig(t *testing.T, catchupMax int) *catchupRig {
 	r := &catchupRig{t: t, clk: clock.NewFake(t0), dir: t.TempDir()}
 	// The gateway's idle timeout is out of the way: rotation is tested.
-	r.srv = wstest.NewServer(wstest.Options{Clock: r.clk, CatchupHandler: "catchup", IdleTimeout: 3 * time.Hour})
+	r.srv = wstest.NewServer(wstest.Options{Clock: r.clk, CatchupHandler: "catchup", CatchupMax: catchupMax, IdleTimeout: 3 * time.Hour})
 	t.Cleanup(r.srv.Close)
 	r.hist = history.Open(filepath.Join(r.dir, history.FileName), history.Options{})
 	t.Cleanup(func() { r.hist.Close() })
@@ -102,7 +102,7 @@ func titled(s string) map[string]any {
 // sends a seen toast again, both connections of a rotation, and after an
 // app restart (the state file).
 func TestCatchupExactlyOnce(t *testing.T) {
-	r := newCatchupRig(t)
+	r := newCatchupRig(t, 0)
 	r.terminator()
 	r.srv.SendToast("demo", "", titled("one"))
 	r.srv.SendToast("demo", "", titled("two"))
@@ -186,7 +186,7 @@ func TestCatchupExactlyOnce(t *testing.T) {
 // A deaf connection (the site stopped pushing to it) is replaced at the
 // next liveness check, and what it missed arrives by catch-up.
 func TestCatchupDeafConnectionReplaced(t *testing.T) {
-	r := newCatchupRig(t)
+	r := newCatchupRig(t, 0)
 	r.terminator()
 	if err := r.srv.Deafen(r.lastConn()); err != nil {
 		t.Fatal(err)
@@ -200,5 +200,28 @@ func TestCatchupDeafConnectionReplaced(t *testing.T) {
 	r.popup("lost live")
 	if term := r.terminator(); term.Count != 1 {
 		t.Fatalf("terminator %+v", term)
+	}
+}
+
+// A backlog in pages (the site's cap) still pops up as one summary.
+func TestCatchupPagesOneSummary(t *testing.T) {
+	r := newCatchupRig(t, 2)
+	r.terminator()
+	if err := r.srv.Deafen(r.lastConn()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		r.srv.SendToast("demo", "", titled("missed"))
+	}
+	r.s.Reconnect()
+	for _, more := range []bool{true, true, false} {
+		if term := r.terminator(); term.More != more {
+			t.Fatalf("terminator %+v", term)
+		}
+	}
+	r.popup("5 notifications while you were away")
+	r.s.Stop()
+	if st := r.s.GateStats(); st.Submitted != 1 {
+		t.Fatalf("%+v", st)
 	}
 }
