@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/toasttray/toasttray/wsclient/clock"
 )
 
@@ -28,7 +29,8 @@ type Step struct {
 }
 
 // Check diagnoses a configuration the way the client connects: DNS → TCP
-// → TLS → sign-in → token → handshake → first frame. It reports one Step
+// → TLS → sign-in → token → handshake → first frame → catch-up (only with
+// a catch-up handler: does the site answer it?). It reports one Step
 // each and stops at the first failure, which it returns. It spends one
 // token, like one connection attempt.
 func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, report func(Step)) error {
@@ -221,29 +223,41 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 	}); err != nil {
 		return err
 	}
-	defer ws.ws.Close()
-	return run("First message", func() (string, string, error) {
-		type res struct {
-			data []byte
-			err  error
+	// One reader for the rest: it ends when the socket is closed below.
+	type res struct {
+		data []byte
+		err  error
+	}
+	frames, readerDone := make(chan res), make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for {
+			_, data, err := ws.readMessage() // the client's size guard
+			select {
+			case frames <- res{data, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		ch := make(chan res, 1)
-		go func() { // ends when the socket is closed below
-			_, data, err := ws.readMessage()
-			ch <- res{data, err}
-		}()
+	}()
+	defer func() {
+		ws.ws.Close()
+		for {
+			select {
+			case <-frames:
+			case <-readerDone:
+				return
+			}
+		}
+	}()
+	if err := run("First message", func() (string, string, error) {
 		t := clk.NewTimer(checkFirstFrame)
 		defer t.Stop()
-		got := false
-		defer func() {
-			ws.ws.Close()
-			if !got {
-				<-ch // the reader has ended
-			}
-		}()
 		select {
-		case r := <-ch:
-			got = true
+		case r := <-frames:
 			if r.err != nil {
 				return "", "the connection was closed at once: check the channel name and the site's logs", fmt.Errorf("reading: %w", r.err)
 			}
@@ -256,6 +270,36 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 			return fmt.Sprintf("connected; no message within %s (normal when the site has nothing to send)", checkFirstFrame), "", nil
 		case <-ctx.Done():
 			return "", "", ctx.Err()
+		}
+	}); err != nil || cfg.CatchupHandler == "" {
+		return err
+	}
+	return run("Catch-up", func() (string, string, error) {
+		b, err := encodeOutgoing(cfg.RouteKey, cfg.CatchupHandler, map[string]any{"since": ""})
+		if err != nil {
+			return "", "", err
+		}
+		if err := ws.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+			return "", "", fmt.Errorf("sending the catch-up request: %w", err)
+		}
+		t := clk.NewTimer(catchupWait)
+		defer t.Stop()
+		for {
+			select {
+			case r := <-frames:
+				if r.err != nil {
+					return "", "check the site's logs", fmt.Errorf("reading: %w", r.err)
+				}
+				m, err := decodeMessage(r.data)
+				if term, ok := m.Terminator(); err == nil && ok {
+					return fmt.Sprintf("the site supports catch-up (handler %q answered; its latest id is %q)", cfg.CatchupHandler, term.Last), "", nil
+				}
+			case <-t.C():
+				return "", "install the catch-up app on the site (contrib/django/toasttray_catchup) or clear the catch-up handler; toasts still arrive live, but missed ones are not delivered later",
+					fmt.Errorf("no catch-up answer from handler %q within %s: the site does not support catch-up", cfg.CatchupHandler, catchupWait)
+			case <-ctx.Done():
+				return "", "", ctx.Err()
+			}
 		}
 	})
 }

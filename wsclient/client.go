@@ -172,7 +172,7 @@ func (c *Client) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer sess.dropIdle()
-	r := &runner{c: c, cfg: c.cfg, sess: sess, frames: make(chan frame)}
+	r := &runner{c: c, cfg: c.cfg, sess: sess, frames: make(chan frame), cu: catchupState{last: cleanID(c.opts.CatchupSince)}}
 	return r.loop(ctx)
 }
 

@@ -395,12 +395,10 @@ func TestWakeWatcher(t *testing.T) {
 }
 
 // TestQueueFlush: messages sent while disconnected go out after connect,
-// after the on-connect payload; a full queue is an error.
+// after the catch-up request; a full queue is an error.
 func TestQueueFlush(t *testing.T) {
 	noLeak(t)
-	h := newHarness(t, setup{cfg: func(c *wsclient.Config) {
-		c.OnConnect = &wsclient.Outgoing{Handler: "subscribe", Params: map[string]any{"room": "a"}}
-	}})
+	h := newHarness(t, setup{cfg: func(c *wsclient.Config) { c.CatchupHandler = "catchup" }})
 	ctx := context.Background()
 	errs := make(chan error, wsclient.SendQueueSize)
 	for i := 0; i < wsclient.SendQueueSize; i++ {
@@ -434,7 +432,7 @@ func TestQueueFlush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0].Handler != "subscribe" || got[0].Params["room"] != "a" || got[0].Action != "$default" {
+	if got[0].Handler != "catchup" || got[0].Params["since"] != "" || got[0].Action != "$default" {
 		t.Fatalf("first message %+v", got[0])
 	}
 	seen := map[string]bool{}
@@ -447,14 +445,14 @@ func TestQueueFlush(t *testing.T) {
 	if len(seen) != wsclient.SendQueueSize {
 		t.Fatalf("%d distinct messages", len(seen))
 	}
-	// After a reconnect the on-connect payload goes out again.
+	// After a reconnect the catch-up request goes out again.
 	h.srv.ResetAll()
 	st := h.waitState(wsclient.StateWaiting)
 	h.advanceTo(st.Until)
 	h.waitState(wsclient.StateConnected)
 	got, err = h.srv.WaitReceived(wctx, wsclient.SendQueueSize+2)
-	if err != nil || got[len(got)-1].Handler != "subscribe" {
-		t.Fatalf("no on-connect after reconnect: %v", err)
+	if err != nil || got[len(got)-1].Handler != "catchup" {
+		t.Fatalf("no catch-up request after reconnect: %v", err)
 	}
 	if err := h.stop(); err != nil {
 		t.Fatal(err)

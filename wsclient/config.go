@@ -52,18 +52,11 @@ type Config struct {
 	SessionCookieName                                       string        // default "sessionid"
 	KeepaliveHandler                                        string        // "" = no application keepalive
 	KeepaliveInterval                                       time.Duration // default and max 9m
-	OnConnect                                               *Outgoing     // optional payload sent after every (re)connect
+	CatchupHandler                                          string        // "" = no catch-up (catchup.go)
 	CAFile                                                  string        // optional PEM bundle for private CAs
 	UserAgent                                               string        // "ToastTray/<version>"
 	BackoffBase, BackoffCap, StableAfter, PingInterval, PongWait,
 	RotateAfter, HandshakeTimeout time.Duration // zero → defaults
-}
-
-// Outgoing is a message to the server: {"action": RouteKey, "handler":
-// Handler, ...Params}.
-type Outgoing struct {
-	Handler string
-	Params  map[string]any
 }
 
 // WithDefaults fills every empty field with its default and clamps the
@@ -79,6 +72,7 @@ func (c Config) WithDefaults() Config {
 	c.WSURL = strings.TrimSpace(c.WSURL)
 	c.Channel = strings.TrimSpace(c.Channel)
 	c.KeepaliveHandler = strings.TrimSpace(c.KeepaliveHandler)
+	c.CatchupHandler = strings.TrimSpace(c.CatchupHandler)
 	c.CAFile = strings.TrimSpace(c.CAFile)
 	def(&c.TokenPath, DefaultTokenPath)
 	def(&c.LoginPath, DefaultLoginPath)
@@ -130,7 +124,8 @@ var (
 
 // Validate checks the configuration after WithDefaults. Field names:
 // "site_url", "ws_url", "token_path", "login_path", "channel", "route_key",
-// "keepalive_handler", "ca_file", and "timing" for negative durations.
+// "keepalive_handler", "catchup_handler", "ca_file", and "timing" for
+// negative durations.
 func (c Config) Validate() error {
 	var fe []FieldError
 	add := func(field, format string, a ...any) {
@@ -168,6 +163,9 @@ func (c Config) Validate() error {
 	}
 	if c.KeepaliveHandler != "" && (len(c.KeepaliveHandler) > 128 || !handlerRE.MatchString(c.KeepaliveHandler)) {
 		add("keepalive_handler", "must be a handler (method) name such as keepalive, or empty for none")
+	}
+	if c.CatchupHandler != "" && (len(c.CatchupHandler) > 128 || !handlerRE.MatchString(c.CatchupHandler)) {
+		add("catchup_handler", "must be a handler (method) name such as catchup, or empty for none")
 	}
 	if strings.ContainsFunc(c.SessionCookieName, func(r rune) bool { return r <= ' ' || strings.ContainsRune("=;,\"\\", r) }) {
 		add("site_url", "session cookie name %q is not a valid cookie name", c.SessionCookieName)

@@ -14,6 +14,7 @@ import (
 var knownTypes = map[string]bool{
 	"toast": true, "notification": true, "system": true, "chat_message": true, "task_progress": true,
 	"resource_updated": true, "report_ready": true, "reply": true, "history": true, "channel_changed": true,
+	CatchupType: true,
 }
 
 // Stats are counters since New; for diagnostics, tests and the scenario.
@@ -29,11 +30,14 @@ type Stats struct {
 	Connects    int64 // WebSocket connections opened
 	Rotations   int64 // make-before-break switches
 	PongTimeout int64 // connections replaced for a missed pong
+	// CatchupTimeout: connections replaced for not answering catch-up
+	// (catchup.go).
+	CatchupTimeout int64
 }
 
 type stats struct {
 	frames, delivered, duplicates, binary, notJSON, notObject, unknown atomic.Int64
-	tokens, connects, rotations, pongTimeout                           atomic.Int64
+	tokens, connects, rotations, pongTimeout, catchupTimeout           atomic.Int64
 }
 
 func (s *stats) snapshot() Stats {
@@ -41,7 +45,7 @@ func (s *stats) snapshot() Stats {
 		Frames: s.frames.Load(), Delivered: s.delivered.Load(), Duplicates: s.duplicates.Load(),
 		Binary: s.binary.Load(), NotJSON: s.notJSON.Load(), NotObject: s.notObject.Load(),
 		UnknownType: s.unknown.Load(), Tokens: s.tokens.Load(), Connects: s.connects.Load(),
-		Rotations: s.rotations.Load(), PongTimeout: s.pongTimeout.Load(),
+		Rotations: s.rotations.Load(), PongTimeout: s.pongTimeout.Load(), CatchupTimeout: s.catchupTimeout.Load(),
 	}
 }
 
@@ -64,14 +68,15 @@ func (c *Client) Handle(typ string, fn func(Message)) {
 	c.handlers.Store(&next)
 }
 
-// dispatch decodes one frame and hands it on. Bad frames are counted and
-// logged at debug level: anything may arrive, nothing is fatal.
-func (c *Client) dispatch(typ int, data []byte) {
+// dispatch decodes one frame and hands it on; ok reports a delivered
+// message. Bad frames are counted and logged at debug level: anything may
+// arrive, nothing is fatal.
+func (c *Client) dispatch(typ int, data []byte) (m Message, ok bool) {
 	c.stats.frames.Add(1)
 	if typ != websocket.TextMessage {
 		c.stats.binary.Add(1)
 		c.log.Debug("ignoring a binary frame", "bytes", len(data))
-		return
+		return m, false
 	}
 	m, err := decodeMessage(data)
 	if err != nil {
@@ -83,7 +88,7 @@ func (c *Client) dispatch(typ int, data []byte) {
 		if c.log.Enabled(context.Background(), slog.LevelDebug) {
 			c.log.Debug("ignoring a frame", "err", err, "bytes", len(data))
 		}
-		return
+		return m, false
 	}
 	c.stats.delivered.Add(1)
 	if c.opts.OnMessage != nil {
@@ -97,6 +102,7 @@ func (c *Client) dispatch(typ int, data []byte) {
 			c.log.Debug("message of an unknown type", "type", m.Type)
 		}
 	}
+	return m, true
 }
 
 // dedup drops the copies of a message that arrive on both connections

@@ -17,6 +17,11 @@ type Options struct {
 	// Watchers notice sleep/wake and network changes. nil means
 	// DefaultWatchers; an empty non-nil slice means none (tests).
 	Watchers []Watcher
+	// CatchupSince is the last toast id the app has seen before this Run
+	// (it keeps it across restarts); the client then tracks the highest
+	// id delivered and asks for what came after it on every connect.
+	// Used only with Config.CatchupHandler; "" = nothing seen yet.
+	CatchupSince string
 }
 
 // SendQueueSize bounds the messages Send holds while disconnected.

@@ -22,6 +22,7 @@ type runner struct {
 	lastErr string
 	adopt   *conn   // a rotation's connection that outlived the one it was meant to replace
 	pending *outMsg // a message whose write failed; it goes first on the next connection
+	cu      catchupState
 }
 
 // dropKind is why a connection ended.

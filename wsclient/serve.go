@@ -39,6 +39,7 @@ type live struct {
 	oldBye   bool         // the old connection has been sent its close frame
 	rot      chan rotated // in-flight rotation dial, buffer 1
 	rotStop  context.CancelFunc
+	cu       liveCatchup // catchup.go
 }
 
 type rotated struct {
@@ -86,7 +87,9 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			l.cur.sayGoodbye(websocket.CloseNormalClosure)
 			return dropped{kind: dropStopped}
 		case f := <-r.frames:
-			l.frame(f)
+			if err := l.frame(f); err != nil {
+				return l.drop(dropAbrupt, err)
+			}
 		case err := <-l.cur.errc:
 			c.log.Debug("connection ended", "err", err)
 			return l.drop(dropOf(err), fmt.Errorf("connection lost: %w", err))
@@ -131,7 +134,7 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 				c.hooks.pongChecked()
 			}
 		case <-timerC(l.keep):
-			if err := l.write(keepaliveMsg(cfg)); err != nil {
+			if err := l.keepalive(); err != nil {
 				return l.drop(dropAbrupt, err)
 			}
 		case m := <-sendq:
@@ -150,6 +153,14 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			c.log.Info("replacing the connection", "reason", req.reason)
 			l.cur.sayGoodbye(websocket.CloseNormalClosure)
 			return l.drop(dropReconnect, errors.New(req.reason))
+		case <-timerC(l.cu.wait):
+			if err := l.catchupExpired(); err != nil {
+				return l.drop(dropAbrupt, err)
+			}
+		case <-timerC(l.cu.poll):
+			if err := l.catchupRequest(); err != nil {
+				return l.drop(dropAbrupt, err)
+			}
 		case <-timerC(l.rotate):
 			l.startRotation(ctx)
 		case res := <-l.rot:
@@ -162,7 +173,7 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 }
 
 // adopt makes cn the current connection: reset liveness timers, announce
-// it, send the on-connect payload and anything left over.
+// it, send the catch-up request and anything left over.
 func (l *live) adopt(cn *conn) error {
 	r, c := l.r, l.r.c
 	l.cur = cn
@@ -171,13 +182,8 @@ func (l *live) adopt(cn *conn) error {
 	l.ping.Reset(r.cfg.PingInterval)
 	l.rotate.Reset(r.cfg.RotateAfter)
 	c.setStatus(Status{State: StateConnected})
-	if oc := r.cfg.OnConnect; oc != nil && oc.Handler != "" {
-		b, err := encodeOutgoing(r.cfg.RouteKey, oc.Handler, oc.Params)
-		if err != nil {
-			c.log.Warn("on-connect payload not sent", "err", err)
-		} else if err := l.write(b); err != nil {
-			return err
-		}
+	if err := l.catchupRequest(); err != nil {
+		return err
 	}
 	if m := r.pending; m != nil {
 		r.pending = nil
@@ -206,18 +212,23 @@ func keepaliveMsg(cfg Config) []byte {
 	return b
 }
 
-// frame delivers one frame, dropping rotation duplicates.
-func (l *live) frame(f frame) {
+// frame delivers one frame, dropping rotation duplicates. An error is a
+// failed write (a catch-up request for the next page).
+func (l *live) frame(f frame) error {
 	if f.c != l.cur && f.c != l.old && l.rot == nil {
-		return // from a connection already given up
+		return nil // from a connection already given up
 	}
 	// An unknown connection while a rotation dials is the new one,
 	// already receiving: dedup decides.
-	if l.dd != nil && f.typ == websocket.TextMessage && !l.dd.accept(f.c.slot, f.data) {
+	answer, err := l.catchupAnswer(f)
+	if !answer && l.dd != nil && f.typ == websocket.TextMessage && !l.dd.accept(f.c.slot, f.data) {
 		l.r.c.stats.duplicates.Add(1)
-		return
+		return err
 	}
-	l.r.c.dispatch(f.typ, f.data)
+	if m, ok := l.r.c.dispatch(f.typ, f.data); ok && l.r.cfg.CatchupHandler != "" {
+		l.r.cu.note(m)
+	}
+	return err
 }
 
 // startRotation dials a second connection with a fresh token while the
@@ -309,6 +320,7 @@ func (l *live) drop(kind dropKind, err error) dropped {
 // cleanup closes everything serve opened and waits for every goroutine.
 func (l *live) cleanup(kind dropKind) {
 	l.ping.Stop()
+	l.catchupStop()
 	for _, t := range []clock.Timer{l.pong, l.keep, l.rotate, l.oldClose, l.ddGrace} {
 		stop(t)
 	}

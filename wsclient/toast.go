@@ -29,6 +29,8 @@ type Toast struct {
 	Message string
 	URL     string        // "" or an absolute http(s) URL without userinfo
 	Timeout time.Duration // 0 = the notifier's default
+	ID      string        // the site's id for exactly-once delivery (catchup.go); "" = none
+	Catchup bool          // pushed as part of a catch-up backlog, not live
 }
 
 // toastFields is the loose wire shape; every field is raw because sites
@@ -44,6 +46,8 @@ type toastFields struct {
 	Timeout   json.RawMessage `json:"timeout"`
 	TimeoutMS json.RawMessage `json:"timeout_ms"`
 	Payload   json.RawMessage `json:"payload"`
+	ID        json.RawMessage `json:"id"`
+	Catchup   json.RawMessage `json:"catchup"`
 }
 
 // Toast reads a toast from a "toast" or "notification" message, with its
@@ -72,6 +76,8 @@ func (m Message) Toast() (Toast, error) {
 		Message: cleanText(firstString(f.Message, f.Body, f.Text), MaxMessageLen),
 		URL:     cleanURL(firstString(f.URL, f.Link)),
 		Timeout: parseTimeout(f.Timeout, f.TimeoutMS),
+		ID:      cleanID(jsonString(f.ID)),
+		Catchup: jsonString(f.Catchup) == "true",
 	}
 	if t.Title == "" && t.Message == "" {
 		return Toast{}, fmt.Errorf("%w: no title and no message", ErrNotToast)
@@ -92,6 +98,7 @@ func merge(a, b toastFields) toastFields {
 		Message: pick(a.Message, b.Message), Body: pick(a.Body, b.Body), Text: pick(a.Text, b.Text),
 		URL: pick(a.URL, b.URL), Link: pick(a.Link, b.Link),
 		Timeout: pick(a.Timeout, b.Timeout), TimeoutMS: pick(a.TimeoutMS, b.TimeoutMS),
+		ID: pick(a.ID, b.ID), Catchup: pick(a.Catchup, b.Catchup),
 	}
 }
 

@@ -15,7 +15,7 @@ var ErrCheckFailed = errors.New("check failed")
 // verdict and, on failure, the likely fix. It fails when a step fails.
 func Check(ctx context.Context, args []string, env Env) error {
 	var f connFlags
-	creds, err := f.parse("check", "Tests the connection step by step: DNS, TCP, TLS, sign-in, token, handshake, first message.", args, env, stdin, nil)
+	creds, err := f.parse("check", "Tests the connection step by step: DNS, TCP, TLS, sign-in, token, handshake, first message,\nand with --catchup-handler whether the site answers catch-up.", args, env, stdin, nil)
 	if err != nil {
 		return err
 	}

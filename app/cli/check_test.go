@@ -61,3 +61,23 @@ func TestCheckFailsWithFix(t *testing.T) {
 		})
 	}
 }
+
+// With a catch-up handler, check says whether the site answers it.
+func TestCheckCatchup(t *testing.T) {
+	s := wstest.NewServer(wstest.Options{CatchupHandler: "catchup"})
+	defer s.Close()
+	t.Setenv(envPassword, "demo")
+	out := newLineWriter("WebSocket handshake")
+	done := make(chan error, 1)
+	go func() {
+		done <- Check(context.Background(), connArgs(s, "--catchup-handler", "catchup"), testEnv(out, &bytes.Buffer{}))
+	}()
+	waitSeen(t, out, done)
+	s.SendToast("demo", "", map[string]any{"type": "toast", "message": "hi"})
+	if err := <-done; err != nil {
+		t.Fatalf("Check = %v\n%s", err, out.String())
+	}
+	if text := out.String(); !strings.Contains(text, `ok   Catch-up             the site supports catch-up (handler "catchup" answered; its latest id is "1")`) {
+		t.Errorf("output:\n%s", text)
+	}
+}

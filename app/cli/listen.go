@@ -50,6 +50,7 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cfg.RouteKey, "route-key", wsclient.DefaultRouteKey, "API Gateway route key (the \"action\" of sent messages)")
 	fs.StringVar(&f.user, "user", "", "username for the login form")
 	fs.StringVar(&f.cfg.KeepaliveHandler, "keepalive-handler", "", "handler to call every 9 minutes to keep the connection alive (empty: none)")
+	fs.StringVar(&f.cfg.CatchupHandler, "catchup-handler", "", "handler that sends the toasts missed while disconnected (empty: none)")
 	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	fs.StringVar(&f.cfg.CAFile, "ca-file", "", "PEM file of extra certificate authorities (private CAs)")
 	fs.StringVar(&f.cfg.SessionCookieName, "session-cookie", wsclient.DefaultSessionCookieName, "name of the site's session cookie")

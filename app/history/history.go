@@ -51,11 +51,12 @@ type Entry struct {
 	Title   string         `json:"title,omitempty"`
 	Message string         `json:"message"`
 	URL     string         `json:"url,omitempty"`
+	Missed  bool           `json:"missed,omitempty"` // came with a catch-up backlog, not live
 }
 
 // FromToast records t as received at at, with its strings cut to the limits.
 func FromToast(t wsclient.Toast, at time.Time) Entry {
-	return Entry{Time: at, Level: t.Level, Title: t.Title, Message: t.Message, URL: t.URL}.bounded()
+	return Entry{Time: at, Level: t.Level, Title: t.Title, Message: t.Message, URL: t.URL, Missed: t.Catchup}.bounded()
 }
 
 // bounded cuts the strings to the limits, on rune boundaries.

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -332,4 +333,58 @@ func (g *Gate) show(n Notification) {
 func Tomorrow(now time.Time) time.Time {
 	y, m, d := now.Date()
 	return time.Date(y, m, d+1, 8, 0, 0, 0, now.Location())
+}
+
+// MissedSummaryOver: a catch-up backlog (toasts the site kept while the
+// desktop was away) of more than this many pops up as one summary; a few
+// are shown one by one, like live toasts.
+const MissedSummaryOver = 3
+
+// Missed collects a catch-up backlog for SubmitMissed, oldest first. Its
+// zero value is empty; however long the backlog, it keeps only the first
+// MissedSummaryOver notifications and counts the rest.
+type Missed struct {
+	first   []Notification
+	n       int
+	byLevel map[wsclient.Level]int
+	top     wsclient.Level
+	urgent  bool
+	sound   bool
+}
+
+// Add records one notification of the backlog.
+func (m *Missed) Add(n Notification) {
+	if len(m.first) < MissedSummaryOver {
+		m.first = append(m.first, n)
+	}
+	if m.byLevel == nil {
+		m.byLevel = map[wsclient.Level]int{}
+	}
+	m.n++
+	m.byLevel[n.Level]++
+	if m.top == "" || n.Level.Rank() > m.top.Rank() {
+		m.top = n.Level
+	}
+	m.urgent = m.urgent || n.Urgent
+	m.sound = m.sound || n.Sound
+}
+
+// Len is how many notifications were added.
+func (m *Missed) Len() int { return m.n }
+
+// SubmitMissed offers a backlog and empties m: up to MissedSummaryOver
+// go through Submit one by one; more become one "N notifications while
+// you were away" popup at the highest level among them, which the level
+// filter, pause and burst limit treat as one notification.
+func (g *Gate) SubmitMissed(m *Missed) {
+	defer func() { *m = Missed{} }()
+	if m.n <= MissedSummaryOver {
+		for _, n := range m.first {
+			g.Submit(n)
+		}
+		return
+	}
+	s := summary(m.n, m.byLevel, m.top, m.urgent, m.sound)
+	s.Title = fmt.Sprintf("%d notifications while you were away", m.n)
+	g.Submit(s)
 }

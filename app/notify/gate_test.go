@@ -284,3 +284,38 @@ func (c *countingNotifier) Notify(Notification) error {
 	c.mu.Unlock()
 	return nil
 }
+
+// A backlog of more than three becomes one popup at its highest level;
+// three or fewer are shown one by one.
+func TestSubmitMissed(t *testing.T) {
+	g, r, _ := newGate(t, GateOptions{})
+	var m Missed
+	for i := 0; i < 12; i++ {
+		level := wsclient.LevelInfo
+		if i == 5 {
+			level = wsclient.LevelWarning
+		}
+		m.Add(n(level, fmt.Sprint(i)))
+	}
+	g.SubmitMissed(&m)
+	got := r.next(t)
+	if got.Title != "12 notifications while you were away" || got.Level != wsclient.LevelWarning || got.Urgent ||
+		got.Body != "1 warning, 11 info — see Notification history" {
+		t.Fatalf("summary %+v", got)
+	}
+	if m.Len() != 0 {
+		t.Fatalf("backlog not emptied: %d", m.Len())
+	}
+	for i := 0; i < 3; i++ {
+		m.Add(n(wsclient.LevelError, fmt.Sprint(i)))
+	}
+	g.SubmitMissed(&m)
+	for i := 0; i < 2; i++ { // the burst window has room for two more
+		if got := r.next(t); got.Title != fmt.Sprint(i) {
+			t.Fatalf("popup %d: %+v", i, got)
+		}
+	}
+	if st := g.Stats(); st.Submitted != 4 || st.Coalesced != 1 {
+		t.Fatalf("%+v", st)
+	}
+}

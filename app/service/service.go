@@ -53,6 +53,11 @@ type Options struct {
 	// Gate tunes the burst coalescing; its Clock, Logger, MinLevel and
 	// OnPause are set by the service.
 	Gate notify.GateOptions
+	// SeenPath is the catch-up state file (SeenFileName next to the
+	// history): the last toast id seen per site, user and channel, so
+	// that catch-up after a restart asks for the right backlog. "": kept
+	// in memory only.
+	SeenPath string
 }
 
 // Service runs the client for the current settings. Its methods are safe
@@ -60,6 +65,12 @@ type Options struct {
 type Service struct {
 	opts Options
 	gate *notify.Gate // nil without a Notifier
+	seen *seenStore   // exactly-once by toast id, and the catch-up state
+
+	// missed is the catch-up backlog awaiting its terminator; it pops up
+	// as one summary when long (notify.Gate.SubmitMissed).
+	missedMu sync.Mutex
+	missed   notify.Missed
 
 	// mu guards the fields below and serialises Restart and Stop. It is
 	// held while waiting for Run to return, so nothing Run calls back into
@@ -94,6 +105,7 @@ func New(opts Options) *Service {
 		kick:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 		fwdDone: make(chan struct{}),
+		seen:    newSeenStore(opts.SeenPath, opts.Clock, opts.Logger),
 	}
 	if opts.Notifier != nil {
 		g := opts.Gate
@@ -120,13 +132,15 @@ func (s *Service) Restart(set settings.Settings, c wsclient.Credentials) error {
 		s.gate.SetMinLevel(set.MinLevel)
 	}
 	site, sound := set.SiteURL, set.SoundOnError
+	since := s.seen.use(seenKey(set.Normalized().SiteURL, c.Username, set.Normalized().Channel))
 	client, err := wsclient.New(set.Config(s.opts.Version), c, wsclient.Options{
-		Clock:     s.opts.Clock,
-		Logger:    s.opts.Logger,
-		Rand:      s.opts.Rand,
-		Watchers:  s.opts.Watchers,
-		OnStatus:  func(st wsclient.Status) { s.status(gen, st) },
-		OnMessage: func(m wsclient.Message) { s.message(m, site, sound) },
+		Clock:        s.opts.Clock,
+		Logger:       s.opts.Logger,
+		Rand:         s.opts.Rand,
+		Watchers:     s.opts.Watchers,
+		OnStatus:     func(st wsclient.Status) { s.status(gen, st) },
+		OnMessage:    func(m wsclient.Message) { s.message(m, site, sound) },
+		CatchupSince: since,
 	})
 	if err != nil {
 		err = fmt.Errorf("starting the connection: %w", err)
@@ -173,29 +187,68 @@ func (s *Service) stopLocked() {
 	s.cancel()
 	<-s.runDone
 	s.client, s.cancel, s.runDone = nil, nil, nil
+	s.submitMissed()
 }
 
 // message routes one message: every toast is recorded, and offered to the
-// gate, which decides whether it pops up. Both calls return at once.
+// gate, which decides whether it pops up. Both calls return at once. A
+// toast with an id already seen (live and in a catch-up backlog, on both
+// connections of a rotation, before a restart) is dropped; a catch-up
+// backlog waits for its terminator so that a long one pops up as one.
 func (s *Service) message(m wsclient.Message, site string, sound bool) {
 	if s.opts.OnMessage != nil {
 		s.opts.OnMessage(m)
+	}
+	if term, ok := m.Terminator(); ok {
+		s.seen.advance(term.Last)
+		if !term.More { // else the client asks for the next page: one summary for all
+			s.submitMissed()
+		}
+		return
 	}
 	t, err := m.Toast()
 	if err != nil {
 		s.opts.Logger.Debug("message is not a toast", "type", m.Type, "err", err)
 		return
 	}
+	if t.ID != "" && !s.seen.admit(t.ID) {
+		s.opts.Logger.Debug("dropping a toast already seen", "id", t.ID)
+		return
+	}
 	if s.opts.History != nil {
 		s.opts.History.Add(history.FromToast(t, s.opts.Clock.Now()))
 	}
-	if s.gate != nil {
-		s.gate.Submit(notify.FromToast(t, site, sound))
+	if s.gate == nil {
+		return
+	}
+	n := notify.FromToast(t, site, sound)
+	if t.Catchup {
+		s.missedMu.Lock()
+		s.missed.Add(n)
+		s.missedMu.Unlock()
+		return
+	}
+	s.gate.Submit(n)
+}
+
+// submitMissed offers the catch-up backlog collected so far: at its
+// terminator, or when the connection it came on ends without one.
+func (s *Service) submitMissed() {
+	if s.gate == nil {
+		return
+	}
+	s.missedMu.Lock()
+	defer s.missedMu.Unlock()
+	if s.missed.Len() > 0 {
+		s.gate.SubmitMissed(&s.missed)
 	}
 }
 
 // status takes a report from client generation gen.
 func (s *Service) status(gen int64, st wsclient.Status) {
+	if st.State != wsclient.StateConnected {
+		s.submitMissed() // the connection ended before the terminator
+	}
 	if gen == s.gen.Load() && !s.stopped.Load() {
 		s.publish(st)
 	}
@@ -329,5 +382,8 @@ func (s *Service) Stop() {
 	<-s.fwdDone
 	if s.gate != nil {
 		s.gate.Close()
+	}
+	if err := s.seen.close(); err != nil {
+		s.opts.Logger.Warn("saving the catch-up state", "err", err)
 	}
 }

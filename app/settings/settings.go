@@ -41,8 +41,8 @@ const (
 	DefaultRouteKey  = wsclient.DefaultRouteKey  // "$default"
 )
 
-// Field keys used by Validate. The URL, path, channel, route, keepalive and
-// CA keys are wsclient's FieldError names, so its reasons map straight onto
+// Field keys used by Validate. The URL, path, channel, route, keepalive,
+// catch-up and CA keys are wsclient's FieldError names, so its reasons map straight onto
 // the window's fields.
 const (
 	FieldSiteURL          = "site_url"
@@ -54,6 +54,7 @@ const (
 	FieldAuth             = "auth"
 	FieldUsername         = "username"
 	FieldKeepaliveHandler = "keepalive_handler"
+	FieldCatchupHandler   = "catchup_handler"
 	FieldMinLevel         = "min_level"
 	FieldCAFile           = "ca_file"
 )
@@ -71,6 +72,7 @@ type Settings struct {
 	Username         string         `json:"username"`
 	RememberPassword bool           `json:"remember_password"`
 	KeepaliveHandler string         `json:"keepalive_handler"`
+	CatchupHandler   string         `json:"catchup_handler"` // "" = no catch-up
 	MinLevel         wsclient.Level `json:"min_level"`
 	SoundOnError     bool           `json:"sound_on_error"`
 	StartAtLogin     bool           `json:"start_at_login"`
@@ -96,7 +98,7 @@ func Default() Settings {
 // Config and the saved file all see the same values.
 func (s Settings) Normalized() Settings {
 	for _, p := range []*string{&s.SiteURL, &s.WSURL, &s.TokenPath, &s.LoginPath,
-		&s.Channel, &s.RouteKey, &s.Username, &s.KeepaliveHandler, &s.CAFile} {
+		&s.Channel, &s.RouteKey, &s.Username, &s.KeepaliveHandler, &s.CatchupHandler, &s.CAFile} {
 		*p = strings.TrimSpace(*p)
 	}
 	return s
@@ -156,6 +158,7 @@ func (s Settings) Config(version string) wsclient.Config {
 		Channel:          s.Channel,
 		RouteKey:         s.RouteKey,
 		KeepaliveHandler: s.KeepaliveHandler,
+		CatchupHandler:   s.CatchupHandler,
 		CAFile:           s.CAFile,
 		UserAgent:        ua,
 	}

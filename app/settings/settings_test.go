@@ -57,6 +57,7 @@ func TestValidate(t *testing.T) {
 		{"no username", func(s *Settings) { s.Username = "" }, FieldUsername},
 		{"auth", func(s *Settings) { s.Auth = "kerberos" }, FieldAuth},
 		{"level", func(s *Settings) { s.MinLevel = "critical" }, FieldMinLevel},
+		{"catch-up handler", func(s *Settings) { s.CatchupHandler = "catch up" }, FieldCatchupHandler},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,12 +92,13 @@ func TestConfig(t *testing.T) {
 	s := valid()
 	s.SiteURL = " https://www.example.com "
 	s.KeepaliveHandler = "ping"
+	s.CatchupHandler = " catchup "
 	s.CAFile = "/etc/ca.pem"
 	c := s.Config("1.2.3")
 	want := wsclient.Config{
 		SiteURL: "https://www.example.com", WSURL: "wss://ws.example.com/prod",
 		TokenPath: "/api/ws-token/", LoginPath: "/accounts/login/", Channel: "ops",
-		RouteKey: "$default", KeepaliveHandler: "ping", CAFile: "/etc/ca.pem",
+		RouteKey: "$default", KeepaliveHandler: "ping", CatchupHandler: "catchup", CAFile: "/etc/ca.pem",
 		UserAgent: "ToastTray/1.2.3",
 	}
 	if !reflect.DeepEqual(c, want) {

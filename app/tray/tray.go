@@ -121,6 +121,7 @@ func Run(ctx context.Context, opts Options) error {
 		Version:  opts.Env.Version,
 		Notifier: notifier,
 		History:  hist,
+		SeenPath: filepath.Join(configDir, service.SeenFileName),
 		Logger:   log,
 		OnStatus: ctl.SetStatus,
 	})

@@ -143,12 +143,14 @@ func (v *HistoryView) done() {
 }
 
 // historyRow is one line of the list: level icon, time, title and message,
-// and an Open button when the toast carries an http(s) link.
+// a "missed" tag when it came with a catch-up backlog, and an Open button
+// when the toast carries an http(s) link.
 type historyRow struct {
 	widget.BaseWidget
 	icon        *widget.Icon
 	when        *widget.Label
 	title, text *widget.Label
+	missed      *widget.Label
 	open        *widget.Button
 	url         string
 	obj         fyne.CanvasObject
@@ -164,6 +166,9 @@ func (v *HistoryView) newRow() fyne.CanvasObject {
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.text = widget.NewLabel("")
 	r.text.Truncation = fyne.TextTruncateEllipsis
+	r.missed = widget.NewLabel("missed")
+	r.missed.TextStyle = fyne.TextStyle{Italic: true}
+	r.missed.Hide()
 	r.open = widget.NewButton("Open", func() {
 		if r.url != "" {
 			v.openURL(r.url)
@@ -172,7 +177,7 @@ func (v *HistoryView) newRow() fyne.CanvasObject {
 	icon := container.NewGridWrap(fyne.NewSize(theme.IconInlineSize()*1.5, theme.IconInlineSize()*1.5), r.icon)
 	left := container.NewHBox(container.NewCenter(icon), container.NewGridWrap(r.when.MinSize(), r.when))
 	texts := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.InnerPadding()), r.title, r.text)
-	r.obj = container.NewBorder(nil, nil, left, container.NewCenter(r.open), texts)
+	r.obj = container.NewBorder(nil, nil, left, container.NewHBox(container.NewCenter(r.missed), container.NewCenter(r.open)), texts)
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -191,6 +196,11 @@ func (r *historyRow) set(e history.Entry, icon fyne.Resource, now time.Time) {
 	}
 	r.title.SetText(title)
 	r.text.SetText(oneLine(e.Message))
+	if e.Missed {
+		r.missed.Show()
+	} else {
+		r.missed.Hide()
+	}
 	if u, ok := e.OpenURL(); ok {
 		r.url = u
 		r.open.Show()

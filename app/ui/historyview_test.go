@@ -19,7 +19,7 @@ func TestHistoryViewListsClearsAndOpens(t *testing.T) {
 	now := time.Date(2026, 11, 26, 14, 0, 0, 0, time.Local)
 	store := history.Open(filepath.Join(t.TempDir(), "history.json"), history.Options{})
 	t.Cleanup(func() { store.Close() })
-	store.Add(history.Entry{Time: now.Add(-25 * time.Hour), Level: wsclient.LevelInfo, Message: "old one"})
+	store.Add(history.Entry{Time: now.Add(-25 * time.Hour), Level: wsclient.LevelInfo, Message: "old one", Missed: true})
 	store.Add(history.Entry{Time: now.Add(-time.Minute), Level: wsclient.LevelError, Title: "Build failed",
 		Message: "pipeline\n#42 failed", URL: "https://ci.example.com/42"})
 	store.Add(history.Entry{Time: now, Level: wsclient.LevelWarning, Title: "Sneaky", Message: "x",
@@ -66,8 +66,8 @@ func TestHistoryViewListsClearsAndOpens(t *testing.T) {
 		rows[1].when.Text != "13:59:00" || !rows[1].open.Visible() {
 		t.Errorf("row 1: %q %q %q open=%v", rows[1].title.Text, rows[1].text.Text, rows[1].when.Text, rows[1].open.Visible())
 	}
-	if rows[2].title.Text != "Info" || rows[2].when.Text != "25 Nov 13:00" {
-		t.Errorf("row 2: title %q when %q", rows[2].title.Text, rows[2].when.Text)
+	if rows[2].title.Text != "Info" || rows[2].when.Text != "25 Nov 13:00" || !rows[2].missed.Visible() || rows[1].missed.Visible() {
+		t.Errorf("row 2: title %q when %q missed=%v (row 1: %v)", rows[2].title.Text, rows[2].when.Text, rows[2].missed.Visible(), rows[1].missed.Visible())
 	}
 
 	test.Tap(rows[1].open)

@@ -80,7 +80,7 @@ type SettingsForm struct {
 	username, password           *widget.Entry
 	remember                     *widget.Check
 	sessionID, csrfToken         *widget.Entry
-	keepalive                    *widget.Entry
+	keepalive, catchup           *widget.Entry
 	minLevel                     *widget.Select
 	sound, autostart             *widget.Check
 	testBtn, saveBtn, forgetBtn  *widget.Button
@@ -155,6 +155,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.sessionID = secret("cookies", "value of the sessionid cookie")
 	f.csrfToken = secret("cookies", "value of the csrftoken cookie")
 	f.keepalive = entry(settings.FieldKeepaliveHandler, "empty: no keepalive messages")
+	f.catchup = entry(settings.FieldCatchupHandler, "empty: missed notifications are not fetched")
 	labels := make([]string, len(levelChoices))
 	for i, c := range levelChoices {
 		labels[i] = c.label
@@ -201,6 +202,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.secretLabel = widget.NewLabel("Password")
 	cells = append(cells, f.secretLabel, container.NewVBox(f.passwordBox, f.sessionBox))
 	cells = append(cells, row("Keepalive handler", settings.FieldKeepaliveHandler, f.keepalive)...)
+	cells = append(cells, row("Catch-up handler", settings.FieldCatchupHandler, f.catchup)...)
 	cells = append(cells, row("Show", settings.FieldMinLevel, f.minLevel)...)
 	cells = append(cells, widget.NewLabel(""), container.NewVBox(f.sound, f.autostart))
 	form := container.New(layout.NewFormLayout(), cells...)
@@ -318,6 +320,7 @@ func (f *SettingsForm) fill(s settings.Settings, c wsclient.Credentials) {
 	f.sessionID.SetText(c.SessionID)
 	f.csrfToken.SetText(c.CSRFToken)
 	f.keepalive.SetText(s.KeepaliveHandler)
+	f.catchup.SetText(s.CatchupHandler)
 	f.sound.SetChecked(s.SoundOnError)
 	f.autostart.SetChecked(s.StartAtLogin)
 	f.minLevel.SetSelectedIndex(0)
@@ -347,6 +350,7 @@ func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 	s.Username = f.username.Text
 	s.RememberPassword = f.remember.Checked
 	s.KeepaliveHandler = f.keepalive.Text
+	s.CatchupHandler = f.catchup.Text
 	s.SoundOnError = f.sound.Checked
 	s.StartAtLogin = f.autostart.Checked
 	s.MinLevel = wsclient.LevelInfo

@@ -58,6 +58,7 @@ type wsConn struct {
 	// resetPending: ResetAll came while the 101 was being written.
 	// Guarded by Server.mu, like ws and gate, which are nil until then.
 	resetPending bool
+	deaf         bool // guarded by Server.mu; see Deafen
 }
 
 type outMsg struct {
@@ -389,6 +390,7 @@ func (s *Server) record(c *wsConn, typ int, data []byte) {
 	c.lastActive = m.At
 	s.received = append(s.received, m)
 	s.counters.MessagesReceived++
+	s.answerCatchupLocked(c, m)
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.log.Debug("wstest: message", "id", c.info.ID, "action", m.Action, "handler", m.Handler, "bytes", len(data))
@@ -433,7 +435,7 @@ func (s *Server) pushRaw(channel string, typ int, b []byte) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, c := range s.conns {
-		if c.info.Channel == channel && !c.closing && c.enqueue(typ, b) {
+		if c.info.Channel == channel && !c.closing && !c.deaf && c.enqueue(typ, b) {
 			n++
 		}
 	}

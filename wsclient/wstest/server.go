@@ -41,7 +41,8 @@ const (
 	DefaultTokenTTL          = 60 * time.Second
 	DefaultIdleTimeout       = 10 * time.Minute
 	DefaultMaxDuration       = 2 * time.Hour
-	DefaultRateLimit         = 20 // per minute, for tokens and for connects
+	DefaultRateLimit         = 20  // per minute, for tokens and for connects
+	DefaultCatchupMax        = 200 // backlog toasts per catch-up answer, the app's default
 	// MaxMessageSize is the gateway's message limit in both directions.
 	MaxMessageSize = 128 * 1024
 	// FrameSize is the size of the frames the gateway splits messages into.
@@ -80,6 +81,11 @@ type Options struct {
 	// requests from this machine; the site and gateway answer everyone.
 	Addr   string
 	Public bool
+	// CatchupHandler, if set, is answered as the site's catch-up app
+	// does (see SendToast); CatchupMax caps one answer's backlog (default
+	// 200, the app's): beyond it the terminator says "more".
+	CatchupHandler string
+	CatchupMax     int
 }
 
 func (o Options) withDefaults() Options {
@@ -117,6 +123,9 @@ func (o Options) withDefaults() Options {
 	lim(&o.TokenRateLimit)
 	lim(&o.ConnectRateLimitPerIP)
 	lim(&o.ConnectRateLimitPerUser)
+	if o.CatchupMax <= 0 {
+		o.CatchupMax = DefaultCatchupMax
+	}
 	if o.RefuseStatus == 0 {
 		o.RefuseStatus = http.StatusForbidden
 	}
@@ -159,6 +168,7 @@ type Server struct {
 	faultCh    chan struct{} // closed and replaced when tokenFault changes
 	changed    chan struct{} // closed and replaced on every state change
 	httpConns  int           // open plain-HTTP connections (not upgraded)
+	cu         catchupSite
 }
 
 type tokenRec struct {
