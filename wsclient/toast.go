@@ -155,17 +155,26 @@ func parseTimeout(timeout, timeoutMS json.RawMessage) time.Duration {
 	return min(d, MaxTimeout)
 }
 
-// cleanURL keeps only an absolute http(s) URL with a host and no
-// userinfo: "https://www.example.com@evil.example/" shows a trusted name
-// but opens evil.example.
-func cleanURL(s string) string {
+// LinkURL returns the link a click may open, normalised, and whether there
+// is one: only an absolute http(s) URL with a host and no userinfo, at most
+// MaxURLLen bytes. A server must not make a click run a file:// or
+// custom-scheme handler, nor dress up a link as
+// "https://www.example.com@evil.example/" (which opens evil.example).
+// Toast decoding, notifications and History all apply this one rule.
+func LinkURL(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > MaxURLLen || strings.ContainsFunc(s, isStripped) {
-		return ""
+		return "", false
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return ""
+		return "", false
 	}
-	return u.String()
+	return u.String(), true
+}
+
+// cleanURL is LinkURL's link, or "".
+func cleanURL(s string) string {
+	u, _ := LinkURL(s)
+	return u
 }

@@ -28,7 +28,7 @@ func FuzzFromToast(f *testing.F) {
 	f.Add("\xff", "\xfe", "HTTP://EXAMPLE.COM")
 	f.Fuzz(func(t *testing.T, title, message, link string) {
 		e := FromToast(wsclient.Toast{Level: wsclient.LevelInfo, Title: title, Message: message, URL: link}, t0)
-		if len(e.Title) > MaxTitleLen || len(e.Message) > MaxMessageLen || len(e.URL) > MaxURLLen {
+		if len(e.Title) > MaxTitleLen || len(e.Message) > MaxMessageLen || len(e.URL) > wsclient.MaxURLLen {
 			t.Fatalf("entry over the limits: %d %d %d", len(e.Title), len(e.Message), len(e.URL))
 		}
 		if utf8.ValidString(title) && !utf8.ValidString(e.Title) || utf8.ValidString(message) && !utf8.ValidString(e.Message) {

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -34,7 +33,6 @@ const (
 	MaxEntries    = 200
 	MaxTitleLen   = 256  // bytes
 	MaxMessageLen = 4096 // bytes
-	MaxURLLen     = 2048 // bytes
 )
 
 // DefaultDebounce is how long Add waits before writing, collecting the rest
@@ -63,22 +61,15 @@ func FromToast(t wsclient.Toast, at time.Time) Entry {
 func (e Entry) bounded() Entry {
 	e.Title = truncate(e.Title, MaxTitleLen)
 	e.Message = truncate(e.Message, MaxMessageLen)
-	if len(e.URL) > MaxURLLen {
+	if len(e.URL) > wsclient.MaxURLLen {
 		e.URL = "" // a cut URL points somewhere else: drop it
 	}
 	return e
 }
 
-// OpenURL returns the entry's URL if it is an absolute http(s) URL, the
-// only kind the window offers to open: a server must not be able to make a
-// click run file:// or custom-scheme handlers.
-func (e Entry) OpenURL() (string, bool) {
-	u, err := url.Parse(e.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", false
-	}
-	return u.String(), true
-}
+// OpenURL returns the entry's link if the window may offer to open it
+// (wsclient.LinkURL: also for entries written by older versions).
+func (e Entry) OpenURL() (string, bool) { return wsclient.LinkURL(e.URL) }
 
 // truncate cuts s to at most n bytes without splitting a rune.
 func truncate(s string, n int) string {

@@ -22,7 +22,7 @@ type Notification struct {
 	Sound       bool   // play a sound, where the platform allows
 	Icon        string // PNG path; empty: the Notifier's icon for Level
 	// URL is opened when the notification is clicked; it is "" or a link
-	// that passed LinkURL. Without one a click opens the history.
+	// that passed wsclient.LinkURL. Without one a click opens the history.
 	URL string
 }
 
@@ -55,7 +55,7 @@ func FromToast(t wsclient.Toast, site string, soundOnError bool) Notification {
 		title = SiteName(site) + " · " + LevelName(t.Level)
 	}
 	urgent := t.Level == wsclient.LevelError
-	link, _ := LinkURL(t.URL)
+	link, _ := wsclient.LinkURL(t.URL)
 	return Notification{
 		Title:  Bound(oneLine(title), MaxTitleLen),
 		Body:   Bound(strings.TrimSpace(t.Message), MaxBodyLen),
@@ -64,25 +64,6 @@ func FromToast(t wsclient.Toast, site string, soundOnError bool) Notification {
 		Sound:  urgent && soundOnError,
 		URL:    link,
 	}
-}
-
-// MaxURLLen bounds a clickable link, in bytes, like the history's: longer
-// ones are dropped rather than cut, since a cut link points elsewhere.
-const MaxURLLen = 2048
-
-// LinkURL returns the toast link a click may open, normalised, and whether
-// there is one: only absolute http(s) URLs with a host and no user info. A
-// server must not make a click run a file:// or custom-scheme handler, nor
-// dress up a link as "https://your-bank.example@evil.example/".
-func LinkURL(s string) (string, bool) {
-	if s == "" || len(s) > MaxURLLen {
-		return "", false
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return "", false
-	}
-	return u.String(), true
 }
 
 // SiteName is the host of a site URL ("www.example.com"), or the text

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/toasttray/toasttray/app/history"
 	"github.com/toasttray/toasttray/assets"
+	"github.com/toasttray/toasttray/wsclient"
 )
 
 // HistoryDeps is what the history view touches; all are called off the UI
@@ -249,15 +251,12 @@ func whenText(t, now time.Time) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// parseHTTPURL accepts only absolute http(s) URLs: a server must not make a
-// click open file:// or a custom scheme's handler.
+// parseHTTPURL accepts only the links wsclient.LinkURL allows, as a
+// *url.URL for Fyne's OpenURL.
 func parseHTTPURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("opening link: %w", err)
+	link, ok := wsclient.LinkURL(s)
+	if !ok {
+		return nil, errors.New("opening link: only http and https links without a user name or password are opened")
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("opening link: only http and https links are opened, not %q", u.Scheme)
-	}
-	return u, nil
+	return url.Parse(link)
 }

@@ -113,7 +113,7 @@ func TestParseHTTPURL(t *testing.T) {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"file:///etc/passwd", "javascript:alert(1)", "https:///nohost", "ms-settings:", "::"} {
+	for _, bad := range []string{"file:///etc/passwd", "javascript:alert(1)", "https:///nohost", "ms-settings:", "::", "https://www.example.com@evil.example/"} {
 		if _, err := parseHTTPURL(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
