@@ -372,7 +372,7 @@ func TestWakeWatcher(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		wsclient.WakeWatcher(clk, 10*time.Second, 20*time.Second)(ctx, func(r string) { got <- r })
+		wsclient.WakeWatcher(clk, 10*time.Second, 20*time.Second)(ctx, func(r string) { got <- r })()
 	}()
 	clk.BlockUntil(1, nil)
 	for i := 0; i < 5; i++ {
