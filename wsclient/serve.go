@@ -317,6 +317,7 @@ func (l *live) drop(kind dropKind, err error) dropped {
 	d := dropped{kind: kind, err: err}
 	if l.cur != nil {
 		d.up = l.r.c.clk.Now().Sub(l.cur.opened)
+		d.read = l.cur.recv.Load() > 0
 	}
 	return d
 }
