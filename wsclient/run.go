@@ -131,10 +131,6 @@ func (r *runner) afterDrop(d dropped) time.Duration {
 		r.lastErr = errText(d.err)
 	}
 	r.c.log.Info("connection ended", "kind", d.kind.String(), "up", d.up.Round(time.Millisecond), "err", d.err)
-	if d.kind == dropReconnect {
-		r.netFail = true
-		return 0
-	}
 	next := retryAfterDrop(d.kind, healthy, established, r.flaps, r.exp, r.cfg.BackoffBase, r.cfg.BackoffCap, r.c.jitter())
 	r.exp = min(next.exp, 62)
 	switch {
@@ -143,7 +139,9 @@ func (r *runner) afterDrop(d dropped) time.Duration {
 	case !healthy:
 		r.attempt++
 	}
-	r.netFail = d.kind == dropAbrupt
+	// After a wake, a network change or a lost link, probe the site
+	// before spending a token.
+	r.netFail = d.kind == dropAbrupt || d.kind == dropReconnect
 	return next.wait
 }
 
