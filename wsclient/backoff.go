@@ -20,8 +20,6 @@ func Backoff(n int, base, cap time.Duration, r float64) time.Duration {
 
 // Where the backoff exponent starts after a connection that had been up
 // for StableAfter ends. With the default 0.5 s base:
-//   - an abrupt drop (no close frame: our network, a reset) is most likely
-//     this machine's alone, so retry within [0, 2 s): median 1 s;
 //   - a close frame from the server (restart, 1011, 1012 …) most likely hit
 //     every client at once, so spread over serverCloseSpread base periods,
 //     [0, 4.5 s): with 200 clients a second holds 22% of them on average.
@@ -31,12 +29,58 @@ func Backoff(n int, base, cap time.Duration, r float64) time.Duration {
 //     all are still back within 5 s. Retries after that continue from
 //     firstRetryServerClose (an 8 s window);
 //   - 1001 going away of one healthy connection (gateway idle or 2-hour
-//     limit) reconnects at once.
+//     limit) reconnects at once;
+//   - failed attempts after any drop continue from firstRetryAbrupt (a 2 s
+//     window), growing to BackoffCap.
 const (
 	firstRetryAbrupt      = 2
 	firstRetryServerClose = 4
 	serverCloseSpread     = 9
 )
+
+// An established connection (see retryAfterDrop) that ends without a close
+// frame lost its network, most likely this machine's alone: it was
+// accepted, so retrying does not hammer a refusing server. The first
+// retry is within one base period ([0, 0.5 s)), each further drop before
+// a connection lasts StableAfter doubles the window up to flapSpread base
+// periods ([0, 4 s)): a link that drops every 8 s is back after 2 s on
+// average, and a fixed-period flap cannot cost more than the token budget.
+// aliveAfter: a connection that stayed open this long was accepted even if
+// it read nothing (a peer that ignores pings on an idle channel); a server
+// or proxy that refuses cuts it at once.
+const (
+	flapSpread = 8
+	aliveAfter = 2 * time.Second
+)
+
+// retry is the decision after a connection ended: wait, then dial; exp is
+// where the failure backoff continues if that attempt fails.
+type retry struct {
+	wait time.Duration
+	exp  int
+}
+
+// retryAfterDrop is the reconnect policy after an open connection ended:
+// healthy = it lasted StableAfter (then exp is 0), established = it read
+// a frame or a pong or lasted aliveAfter, flaps = abrupt drops of
+// established connections since the last healthy one, r in [0,1) the
+// jitter. A short-lived connection that was not established is treated
+// like a refused attempt. Pure, so it can be table-tested.
+func retryAfterDrop(kind dropKind, healthy, established bool, flaps, exp int, base, cap time.Duration, r float64) retry {
+	switch {
+	case kind == dropReconnect:
+		return retry{0, exp}
+	case kind == dropGoingAway && healthy:
+		return retry{0, exp}
+	case kind == dropServerClose && healthy:
+		spread := min(serverCloseSpread*base, cap)
+		return retry{time.Duration(r * float64(spread)), firstRetryServerClose}
+	case kind == dropAbrupt && established:
+		return retry{Backoff(flaps, base, min(flapSpread*base, cap), r), max(exp, firstRetryAbrupt)}
+	}
+	exp = max(exp, firstRetryAbrupt)
+	return retry{Backoff(exp, base, cap, r), exp + 1}
+}
 
 // Token budget: at most budgetTokens tokens per budgetWindow from one
 // client whatever happens (wake storms, flapping networks), half the

@@ -161,10 +161,11 @@ func (c *Client) Run(ctx context.Context) (err error) {
 		watchers = DefaultWatchers(c.log)
 	}
 	for _, w := range watchers {
+		watch := w(ctx, c.Reconnect) // armed here, before the first connection
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w(ctx, c.Reconnect)
+			watch()
 		}()
 	}
 	sess, err := newSession(c.cfg, c.creds)

@@ -186,9 +186,12 @@ func mustNewCreds(t *testing.T, h *harness, creds wsclient.Credentials) *wsclien
 	return c
 }
 
-// TestBlackholeDetected: once the peer has answered a ping, a missed pong
-// replaces the connection.
-func TestBlackholeDetected(t *testing.T) {
+// TestBlackholeRightAfterConnect: the client pings on connect, so it
+// knows from the first second that the peer answers pings, and a link that
+// goes silent right after connecting is replaced at the next ping's
+// deadline (before, the first ping went out after a whole interval and
+// an early blackhole left the client blind for good).
+func TestBlackholeRightAfterConnect(t *testing.T) {
 	noLeak(t)
 	h := newHarness(t, setup{})
 	pong, pongs := signal()
@@ -197,9 +200,8 @@ func TestBlackholeDetected(t *testing.T) {
 	wsclient.SetPingHook(h.client, ping)
 	h.start()
 	h.waitState(wsclient.StateConnected)
-	h.clk.Advance(wsclient.DefaultPingInterval)
-	waitSignal(t, pings, "ping")
-	waitSignal(t, pongs, "pong")
+	waitSignal(t, pings, "ping on connect")
+	waitSignal(t, pongs, "pong to the ping on connect") // no time has passed
 	h.srv.SetBlackhole(true)
 	h.clk.Advance(wsclient.DefaultPingInterval)
 	waitSignal(t, pings, "second ping")
@@ -222,6 +224,7 @@ func TestPingIgnoringPeerKept(t *testing.T) {
 	wsclient.SetPingHook(h.client, ping)
 	h.start()
 	h.waitState(wsclient.StateConnected)
+	waitSignal(t, pings, "ping on connect")
 	for i := 0; i < 8; i++ {
 		h.clk.Advance(wsclient.DefaultPingInterval)
 		waitSignal(t, pings, "ping")
@@ -372,7 +375,7 @@ func TestWakeWatcher(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		wsclient.WakeWatcher(clk, 10*time.Second, 20*time.Second)(ctx, func(r string) { got <- r })
+		wsclient.WakeWatcher(clk, 10*time.Second, 20*time.Second)(ctx, func(r string) { got <- r })()
 	}()
 	clk.BlockUntil(1, nil)
 	for i := 0; i < 5; i++ {

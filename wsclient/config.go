@@ -32,9 +32,13 @@ const (
 	// backoff; a server that accepts and drops at once cannot cause a loop.
 	DefaultStableAfter = 10 * time.Second
 	// DefaultPingInterval and DefaultPongWait: a dead socket is noticed
-	// within PingInterval+PongWait (only when the peer answers pings).
+	// within PingInterval+PongWait, from the start of a connection (the
+	// first ping goes out on connect), when the peer answers pings. The
+	// pong wait is a third of the interval, as long as a slow link's
+	// round trip may need yet short enough that a deadline is over well
+	// before the next ping.
 	DefaultPingInterval = 30 * time.Second
-	DefaultPongWait     = 10 * time.Second
+	DefaultPongWait     = DefaultPingInterval / 3
 	// DefaultRotateAfter leaves 5 minutes before the gateway's 2-hour cap.
 	DefaultRotateAfter      = 115 * time.Minute
 	DefaultHandshakeTimeout = 15 * time.Second
@@ -91,7 +95,7 @@ func (c Config) WithDefaults() Config {
 	c.BackoffCap = max(c.BackoffCap, c.BackoffBase)
 	dur(&c.StableAfter, DefaultStableAfter)
 	dur(&c.PingInterval, DefaultPingInterval)
-	dur(&c.PongWait, DefaultPongWait)
+	dur(&c.PongWait, max(c.PingInterval/(DefaultPingInterval/DefaultPongWait), time.Millisecond)) // the same share of a configured interval
 	dur(&c.RotateAfter, DefaultRotateAfter)
 	dur(&c.HandshakeTimeout, DefaultHandshakeTimeout)
 	return c

@@ -15,22 +15,25 @@ func TestAfterDropPolicy(t *testing.T) {
 		name  string
 		kind  dropKind
 		up    time.Duration
+		read  bool            // the connection read a frame or a pong
 		want  []time.Duration // consecutive drops of this kind
 		probe bool
 	}{
-		{"1001 of a healthy connection: at once", dropGoingAway, healthy, []time.Duration{0, 0}, false},
-		{"abrupt drop: within 2 s", dropAbrupt, healthy, []time.Duration{time.Second, time.Second}, true},
-		{"server close: spread over 4.5 s", dropServerClose, healthy, []time.Duration{2250 * time.Millisecond, 2250 * time.Millisecond}, false},
-		{"wake: at once, probe first", dropReconnect, healthy, []time.Duration{0}, true},
-		{"accept-and-drop grows", dropGoingAway, brief, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second, 15 * time.Second}, false},
-		{"brief abrupt grows", dropAbrupt, brief, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, true},
+		{"1001 of a healthy connection: at once", dropGoingAway, healthy, true, []time.Duration{0, 0}, false},
+		{"abrupt drop: within 0.5 s", dropAbrupt, healthy, true, []time.Duration{250 * time.Millisecond, 250 * time.Millisecond}, true},
+		{"server close: spread over 4.5 s", dropServerClose, healthy, true, []time.Duration{2250 * time.Millisecond, 2250 * time.Millisecond}, false},
+		{"wake: at once, probe first", dropReconnect, healthy, true, []time.Duration{0}, true},
+		{"accept-and-drop grows", dropGoingAway, brief, true, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second, 15 * time.Second}, false},
+		{"flapping link: grows to 4 s windows", dropAbrupt, brief, true, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second}, true},
+		{"idle flapping link, up 2 s", dropAbrupt, aliveAfter, false, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}, true},
+		{"cut before it read anything grows", dropAbrupt, brief, false, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, true},
 	}
 	for _, tt := range tests {
 		c := &Client{rand: func() float64 { return 0.5 }}
 		c.log = discard()
 		r := &runner{c: c, cfg: cfg}
 		for i, want := range tt.want {
-			if got := r.afterDrop(dropped{kind: tt.kind, up: tt.up}); got != want {
+			if got := r.afterDrop(dropped{kind: tt.kind, up: tt.up, read: tt.read}); got != want {
 				t.Errorf("%s: drop %d: delay %v, want %v", tt.name, i, got, want)
 			}
 			if r.netFail != tt.probe {

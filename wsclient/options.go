@@ -28,6 +28,11 @@ type Options struct {
 const SendQueueSize = 100
 
 // Watcher watches for events after which an open socket cannot be trusted
-// (sleep/wake, network change) and calls changed with a reason each time,
-// until ctx ends.
-type Watcher func(ctx context.Context, changed func(reason string))
+// (sleep/wake, network change). Run calls it before it first connects: it
+// takes the state it compares against (wall time, addresses) and returns
+// watch, which Run runs in a goroutine and which calls changed with a
+// reason each time, until ctx ends. Taking the state before the first
+// connection means a change after a connection opened is never missed;
+// taken in the goroutine, it once came after a clock jump (RELIABILITY.md,
+// S15).
+type Watcher func(ctx context.Context, changed func(reason string)) (watch func())

@@ -16,6 +16,7 @@ type runner struct {
 	frames  chan frame // from every reader to the Run goroutine
 	attempt int        // consecutive failed attempts (Status.Attempt)
 	exp     int        // backoff exponent for the next delay
+	flaps   int        // established connections dropped abruptly since the last healthy one
 	netFail bool       // the last failure was at the network level: probe before spending a token
 	gwDown  bool       // the gateway answered a handshake with 5xx: probe it without a token first
 	budget  budget
@@ -44,6 +45,7 @@ type dropped struct {
 	kind dropKind
 	err  error
 	up   time.Duration
+	read bool // the connection read a frame or a pong: the peer was there
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -118,36 +120,30 @@ func (r *runner) backoff() time.Duration {
 	return d
 }
 
-// afterDrop picks the wait after an open connection ended (see the
-// firstRetry constants for why these delays).
+// afterDrop picks the wait after an open connection ended
+// (retryAfterDrop) and keeps the counters it needs.
 func (r *runner) afterDrop(d dropped) time.Duration {
 	healthy := d.up >= r.cfg.StableAfter
 	if healthy {
-		r.attempt, r.exp, r.lastErr = 0, 0, ""
-	} else {
-		r.attempt++
-		r.exp = max(r.exp, firstRetryAbrupt)
+		r.attempt, r.exp, r.flaps, r.lastErr = 0, 0, 0, ""
 	}
+	established := d.read || d.up >= aliveAfter
 	if d.err != nil {
 		r.lastErr = errText(d.err)
 	}
 	r.c.log.Info("connection ended", "kind", d.kind.String(), "up", d.up.Round(time.Millisecond), "err", d.err)
+	next := retryAfterDrop(d.kind, healthy, established, r.flaps, r.exp, r.cfg.BackoffBase, r.cfg.BackoffCap, r.c.jitter())
+	r.exp = min(next.exp, 62)
 	switch {
-	case d.kind == dropReconnect:
-		r.netFail = true
-		return 0
-	case d.kind == dropGoingAway && healthy:
-		return 0
-	case d.kind == dropServerClose && healthy:
-		r.exp = firstRetryServerClose
-		r.netFail = false
-		spread := min(serverCloseSpread*r.cfg.BackoffBase, r.cfg.BackoffCap)
-		return time.Duration(r.c.jitter() * float64(spread))
-	case healthy:
-		r.exp = firstRetryAbrupt
+	case d.kind == dropAbrupt && established:
+		r.flaps++
+	case !healthy:
+		r.attempt++
 	}
-	r.netFail = d.kind == dropAbrupt
-	return r.backoff()
+	// After a wake, a network change or a lost link, probe the site
+	// before spending a token.
+	r.netFail = d.kind == dropAbrupt || d.kind == dropReconnect
+	return next.wait
 }
 
 // wait sleeps d on the client's clock, showing state. A Reconnect request

@@ -100,25 +100,8 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 		case <-timerC(l.ddGrace):
 			l.dd, l.ddGrace = nil, nil
 		case <-l.ping.C():
-			// Only a peer that has answered a ping on this connection
-			// is held to a pong deadline. What has been read so far is
-			// noted before the ping goes out: its pong can be read
-			// before the write returns.
-			watch := l.cur.answered.Load() && l.pong == nil
-			if watch {
-				l.cur.pingRecv = l.cur.recv.Load()
-			}
-			if err := l.cur.ping(); err != nil {
+			if err := l.sendPing(); err != nil {
 				return l.drop(dropAbrupt, err)
-			}
-			if c.hooks.pingWritten != nil {
-				c.hooks.pingWritten()
-			}
-			if watch {
-				l.pong = c.clk.NewTimer(cfg.PongWait)
-			}
-			if c.hooks.ping != nil {
-				c.hooks.ping()
 			}
 		case <-timerC(l.pong):
 			l.pong = nil
@@ -182,6 +165,12 @@ func (l *live) adopt(cn *conn) error {
 	l.ping.Reset(r.cfg.PingInterval)
 	l.rotate.Reset(r.cfg.RotateAfter)
 	c.setStatus(Status{State: StateConnected})
+	// Ping at once: by its pong (or its absence) the client knows within
+	// a round trip whether this peer answers pings, so a link that goes
+	// silent early is held to the pong deadline from the next ping on.
+	if err := l.sendPing(); err != nil {
+		return err
+	}
 	if err := l.catchupRequest(); err != nil {
 		return err
 	}
@@ -194,6 +183,32 @@ func (l *live) adopt(cn *conn) error {
 			}
 			m.finish(nil)
 		}
+	}
+	return nil
+}
+
+// sendPing pings the current connection. Only a peer that has answered a
+// ping on this connection is held to a pong deadline: API Gateway may
+// never answer, and such a peer must not be dropped for it. What has been
+// read so far is noted before the ping goes out: its pong can be read
+// before the write returns.
+func (l *live) sendPing() error {
+	c := l.r.c
+	watch := l.cur.answered.Load() && l.pong == nil
+	if watch {
+		l.cur.pingRecv = l.cur.recv.Load()
+	}
+	if err := l.cur.ping(); err != nil {
+		return err
+	}
+	if c.hooks.pingWritten != nil {
+		c.hooks.pingWritten()
+	}
+	if watch {
+		l.pong = c.clk.NewTimer(l.r.cfg.PongWait)
+	}
+	if c.hooks.ping != nil {
+		c.hooks.ping()
 	}
 	return nil
 }
@@ -313,6 +328,7 @@ func (l *live) drop(kind dropKind, err error) dropped {
 	d := dropped{kind: kind, err: err}
 	if l.cur != nil {
 		d.up = l.r.c.clk.Now().Sub(l.cur.opened)
+		d.read = l.cur.recv.Load() > 0
 	}
 	return d
 }

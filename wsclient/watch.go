@@ -27,22 +27,25 @@ func DefaultWatchers(log *slog.Logger) []Watcher {
 // WakeWatcher reports a wall-clock jump: between two ticks every apart,
 // more than every+slack passed (or the clock went back by more than slack).
 // Wall time is compared because monotonic time stops during sleep on most
-// systems.
+// systems. The first wall time is read when Run arms the watcher, before
+// it connects.
 func WakeWatcher(clk clock.Clock, every, slack time.Duration) Watcher {
-	return func(ctx context.Context, changed func(string)) {
-		t := clk.NewTicker(every)
-		defer t.Stop()
+	return func(ctx context.Context, changed func(string)) func() {
 		last := clk.Now().Round(0)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C():
-				now := clk.Now().Round(0)
-				if gap := now.Sub(last); gap > every+slack || gap < -slack {
-					changed(fmt.Sprintf("the clock jumped by %s (sleep or wake)", (gap - every).Round(time.Second)))
+		return func() {
+			t := clk.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C():
+					now := clk.Now().Round(0)
+					if gap := now.Sub(last); gap > every+slack || gap < -slack {
+						changed(fmt.Sprintf("the clock jumped by %s (sleep or wake)", (gap - every).Round(time.Second)))
+					}
+					last = now
 				}
-				last = now
 			}
 		}
 	}

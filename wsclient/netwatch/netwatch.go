@@ -18,55 +18,59 @@ const settle = 2 * time.Second
 // pollEvery is the fallback's period.
 const pollEvery = 5 * time.Second
 
-// Watch calls changed with a reason each time the machine's usable
-// addresses change, until ctx ends. It returns ctx's end as nil, or the
-// error that stopped it.
-func Watch(ctx context.Context, changed func(reason string)) error {
+// Start notes the machine's current addresses and subscribes to changes,
+// then returns watch, which calls changed with a reason each time the
+// usable addresses change, until ctx ends (nil) or an error stops it.
+// The state is taken before Start returns, so a change after that is
+// never missed, however late watch starts running.
+func Start(ctx context.Context) (watch func(changed func(reason string)) error) {
 	events, stop, err := subscribe(ctx)
+	last := Fingerprint() // after subscribing: a later change sends an event
 	if err != nil {
-		return poll(ctx, changed)
+		return func(changed func(string)) error { return poll(ctx, last, changed) }
 	}
-	defer stop()
-	last := Fingerprint()
-	var settleC <-chan time.Time
-	var t *time.Timer
-	defer func() {
-		if t != nil {
-			t.Stop()
-		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case _, ok := <-events:
-			if !ok {
-				if ctx.Err() != nil {
-					return nil
+	return func(changed func(string)) error {
+		defer stop()
+		var settleC <-chan time.Time
+		var t *time.Timer
+		defer func() {
+			if t != nil {
+				t.Stop()
+			}
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case _, ok := <-events:
+				if !ok {
+					if ctx.Err() != nil {
+						return nil
+					}
+					return poll(ctx, last, changed)
 				}
-				return poll(ctx, changed)
-			}
-			if t == nil {
-				t = time.NewTimer(settle)
-			} else {
-				t.Reset(settle)
-			}
-			settleC = t.C
-		case <-settleC:
-			settleC = nil
-			if now := Fingerprint(); now != last {
-				changed(describe(last, now))
-				last = now
+				if t == nil {
+					t = time.NewTimer(settle)
+				} else {
+					t.Reset(settle)
+				}
+				settleC = t.C
+			case <-settleC:
+				settleC = nil
+				if now := Fingerprint(); now != last {
+					changed(describe(last, now))
+					last = now
+				}
 			}
 		}
 	}
 }
 
 // poll is the portable fallback: compare fingerprints every pollEvery.
-func poll(ctx context.Context, changed func(string)) error {
+// last is the state to compare against.
+func poll(ctx context.Context, last string, changed func(string)) error {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
-	last := Fingerprint()
 	for {
 		select {
 		case <-ctx.Done():

@@ -17,7 +17,8 @@ func TestFingerprintStable(t *testing.T) {
 func TestWatchEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Watch(ctx, func(string) {}) }()
+	watch := Start(ctx)
+	go func() { done <- watch(func(string) {}) }()
 	cancel()
 	select {
 	case err := <-done:
