@@ -34,11 +34,12 @@ const (
 	dropGoingAway                   // close 1001
 	dropServerClose                 // another close code from the server
 	dropReconnect                   // Reconnect: wake or network change
+	dropDeaf                        // no answer to catch-up: the site no longer pushes here
 	dropStopped                     // ctx ended
 )
 
 func (k dropKind) String() string {
-	return [...]string{"abrupt", "going-away", "server-close", "reconnect", "stopped"}[k]
+	return [...]string{"abrupt", "going-away", "server-close", "reconnect", "deaf", "stopped"}[k]
 }
 
 type dropped struct {

@@ -138,7 +138,10 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			return l.drop(dropReconnect, errors.New(req.reason))
 		case <-timerC(l.cu.wait):
 			if err := l.catchupExpired(); err != nil {
-				return l.drop(dropAbrupt, err)
+				// Not a flap: the link works but the site does not push
+				// here, so a fresh connection that is deaf too is a failed
+				// attempt (backoff), not a lost network (fast retry).
+				return l.drop(dropDeaf, err)
 			}
 		case <-timerC(l.cu.poll):
 			if err := l.catchupRequest(); err != nil {
