@@ -159,16 +159,9 @@ func Listen(ctx context.Context, args []string, env Env) error {
 			}
 		}
 	}
-	connected := make(chan struct{}, 1) // wakes the idle trimmer (idle.go)
 	client, err := wsclient.New(f.cfg, creds, wsclient.Options{
 		Logger: log.With("component", "wsclient"),
 		OnStatus: func(st wsclient.Status) {
-			if st.State == wsclient.StateConnected {
-				select {
-				case connected <- struct{}{}:
-				default:
-				}
-			}
 			attrs := []any{"state", st.State.String(), "attempt", st.Attempt}
 			if !st.Until.IsZero() {
 				attrs = append(attrs, "until", st.Until)
@@ -183,13 +176,7 @@ func Listen(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { newTrimmer(log).run(runCtx, connected, gcCycles(runCtx.Done())) })
-	err = client.Run(runCtx)
-	cancel()
-	wg.Wait()
-	if err != nil {
+	if err := client.Run(ctx); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	return out.err

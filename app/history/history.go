@@ -6,6 +6,9 @@
 // them. Add only queues in memory; a debounced flush merges the queue into
 // the file, so a flood of toasts costs one write per Debounce, not one per
 // toast, and a Clear from the window is not undone by the tray's next write.
+// The read-merge-write and the Clear hold a lock on a file next to it
+// (history.json.lock, see lock.go), so a Clear cannot land between the
+// tray's read and its write and be overwritten.
 package history
 
 import (
@@ -108,6 +111,10 @@ type Store struct {
 
 	io sync.Mutex // serialises file read-merge-write, List and Clear
 
+	// Test hooks, nil outside tests: Flush has read the file and not yet
+	// written it; lock is about to wait for the file lock.
+	afterRead, beforeLock func()
+
 	mu        sync.Mutex
 	pending   []Entry // oldest first; not yet in the file
 	scheduled bool    // a flush goroutine is waiting
@@ -192,16 +199,27 @@ func (s *Store) Flush() error {
 	s.io.Lock()
 	defer s.io.Unlock()
 	s.mu.Lock()
+	none := len(s.pending) == 0
+	s.mu.Unlock()
+	if none {
+		return nil
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err // the entries stay queued for the next flush
+	}
+	defer unlock()
+	s.mu.Lock()
 	taken := s.pending
 	s.pending = nil
 	s.mu.Unlock()
-	if len(taken) == 0 {
-		return nil
-	}
 	file, err := s.read()
 	if err != nil {
 		// A damaged file is replaced rather than blocking history forever.
 		s.opts.Logger.Warn("notification history file unreadable; starting a new one", "path", s.path, "err", err)
+	}
+	if s.afterRead != nil {
+		s.afterRead()
 	}
 	if err := s.write(merge(taken, file, s.opts.Max)); err != nil {
 		s.mu.Lock()
@@ -216,6 +234,11 @@ func (s *Store) Flush() error {
 func (s *Store) Clear() error {
 	s.io.Lock()
 	defer s.io.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s.mu.Lock()
 	s.pending = nil
 	s.mu.Unlock()

@@ -113,6 +113,45 @@ func TestClearFromOtherProcess(t *testing.T) {
 	}
 }
 
+// A Clear from the window that lands while the tray is between reading
+// the file and writing it back waits for the tray's write (the file lock),
+// so the entries it cleared do not come back.
+func TestClearDuringFlushIsNotLost(t *testing.T) {
+	tray, p := newStore(t, clock.NewFake(t0))
+	tray.Add(entry(1))
+	if err := tray.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	window := Open(p, Options{})
+	cleared := make(chan error, 1)
+	waiting := make(chan struct{})
+	window.beforeLock = func() { close(waiting) }
+	tray.afterRead = func() {
+		// The tray has read t1. The window clears now: with the lock
+		// it waits for the tray's write; without, it clears at once.
+		go func() { cleared <- window.Clear() }()
+		select {
+		case <-waiting:
+		case err := <-cleared:
+			cleared <- err
+		}
+	}
+	tray.Add(entry(2))
+	if err := tray.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-cleared; err != nil {
+		t.Fatal(err)
+	}
+	got, err := window.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("after a Clear during the tray's flush: %s, want nothing", titles(got))
+	}
+}
+
 func TestCloseFlushesAndStopsAdds(t *testing.T) {
 	clk := clock.NewFake(t0)
 	s, p := newStore(t, clk)

@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"fyne.io/systray"
@@ -40,8 +39,8 @@ type Options struct {
 	Demo bool // run against the embedded demo server with in-memory settings
 }
 
-// windowGrace is how long a window process gets to exit after SIGTERM
-// when the tray quits, before it is killed.
+// windowGrace is how long a window process gets to close after the tray,
+// quitting, closes its stdin, before it is killed.
 const windowGrace = 3 * time.Second
 
 // Run shows the tray icon and keeps the client connected until ctx ends or
@@ -312,8 +311,8 @@ func (l *launcher) run(ctx context.Context, w Window) error {
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = l.env
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	// The window reads "raise" lines from its stdin; the pipe is closed
-	// when the process has exited.
+	// The window reads "raise" lines from its stdin, and closes at the end
+	// of it (ui.runWindow).
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return fmt.Errorf("opening %s window: %w", w, err)
@@ -329,8 +328,10 @@ func (l *launcher) run(ctx context.Context, w Window) error {
 		delete(l.raises, w)
 		l.mu.Unlock()
 	}()
-	// On quit, ask the window to close; kill it only if it does not.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	// On quit, ask the window to close by closing its stdin, which works
+	// on every OS (Windows has no SIGTERM); kill it only if it has not
+	// exited after the grace period, so a Save in flight can finish.
+	cmd.Cancel = stdin.Close
 	cmd.WaitDelay = windowGrace
 	l.log.Info("opening window", "window", w)
 	start := time.Now()

@@ -41,7 +41,9 @@ const DemoPassword = "demo"
 
 // RaiseFlag makes a window process read its stdin for "raise" lines: the
 // tray's way to bring an already open window to the front when the user
-// picks it again from the menu (or launches ToastTray a second time).
+// picks it again from the menu (or launches ToastTray a second time). The
+// end of stdin is the tray's request to close the window: the tray closes
+// the pipe when it quits (or the OS does, when the tray dies).
 const RaiseFlag = "raise-on-stdin"
 
 type windowFlags struct {
@@ -198,24 +200,32 @@ func followRaises(r io.Reader, raise func()) {
 	}
 }
 
-// runWindow shows w until it is closed or ctx ends. The goroutine that
-// watches ctx ends when Run returns; the one following raise requests (when
-// raises is not nil) ends when the tray closes the pipe, or with the process.
+// runWindow shows w until it is closed, ctx ends or raises (when not nil)
+// ends. The goroutine that watches ctx and raises ends when Run returns; the
+// one following raise requests ends at the end of raises, or with the
+// process.
 func runWindow(ctx context.Context, a fyne.App, w fyne.Window, log *slog.Logger, raises io.Reader) error {
 	w.SetMaster()
 	w.CenterOnScreen()
 	w.Show()
+	ended := make(chan struct{}) // raises ended: the tray asks us to close
 	if raises != nil {
-		go followRaises(raises, func() {
-			log.Debug("raising the window")
-			fyne.Do(func() { w.Show(); w.RequestFocus() })
-		})
+		go func() {
+			followRaises(raises, func() {
+				log.Debug("raising the window")
+				fyne.Do(func() { w.Show(); w.RequestFocus() })
+			})
+			close(ended)
+		}()
 	}
 	done := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
 			log.Info("closing window", "reason", context.Cause(ctx))
+			fyne.Do(a.Quit)
+		case <-ended:
+			log.Info("closing window", "reason", "the tray closed stdin")
 			fyne.Do(a.Quit)
 		case <-done:
 		}
