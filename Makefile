@@ -145,8 +145,8 @@ package-check: deps-package
 	scripts/package check
 
 ## wine-test: cross-build the .exe and run it under Wine in Xvfb: check,
-## listen, Credential Manager, the tray icon and toasts, no-tray fallback,
-## the Settings window (docs/COMPATIBILITY.md; the first run boots a Wine
+## listen, Credential Manager, the tray icon and toasts, the Settings
+## window (~1 min warm; docs/COMPATIBILITY.md; the first run boots a Wine
 ## prefix in out/wine). The native build runs the test bed.
 wine-test: build deps-wine
 	scripts/wine/run ./$(BIN)
