@@ -148,8 +148,11 @@ func Run(ctx context.Context, opts Options) error {
 		defer end()
 	}
 	plan := planTray(bus, host, perr, startErr)
-	if plan.Warn != "" {
+	switch {
+	case plan.Err != nil:
 		log.Warn(plan.Warn, "err", plan.Err)
+	case plan.Warn != "":
+		log.Warn(plan.Warn)
 	}
 	if plan.Settings && len(initial) == 0 {
 		initial = append(initial, WindowSettings)
@@ -200,7 +203,7 @@ func Run(ctx context.Context, opts Options) error {
 type trayPlan struct {
 	Icon     bool   // draw the menu into the icon
 	Settings bool   // open Settings: without a visible icon the app must not run invisibly
-	Warn     string // logged at WARN with Err when not empty
+	Warn     string // logged at WARN when not empty, with Err if any
 	Err      error
 }
 
