@@ -25,7 +25,7 @@ SETTINGS_FILE := $(or $(TOASTTRAY_CONFIG_DIR),$(or $(XDG_CONFIG_HOME),$(HOME)/.c
 RUN_ARGS ?= $(if $(wildcard $(SETTINGS_FILE)),,-demo)
 
 SHELL_SCRIPTS := .ci/run scripts/install-deps scripts/desktop-session scripts/smoke scripts/screenshot \
-	scripts/package scripts/vet-cross scripts/measure-idle
+	scripts/package scripts/vet-cross scripts/measure-idle scripts/wine/run
 
 .PHONY: all deps-build deps-test build run test lint fmt-check vet staticcheck shellcheck \
 	unit integration smoke screenshot measure generate clean django-test tlsbed
@@ -48,7 +48,8 @@ run: build
 
 ## test: every gate CI runs: lint, unit tests with -race, integration tests,
 ## the smoke run under a throwaway desktop, the short reliability suite, the
-## Linux package check and the Django catch-up app's tests
+## Linux package check, the Django catch-up app's tests, the TLS/proxy test
+## bed and the Windows build under Wine
 test: deps-test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
@@ -58,6 +59,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory package-check
 	@$(MAKE) --no-print-directory django-test
 	@$(MAKE) --no-print-directory tlsbed
+	@$(MAKE) --no-print-directory wine-test
 
 ## lint: gofmt, go vet and staticcheck (with and without the integration
 ## tag), shellcheck on the scripts, go vet for windows and darwin
@@ -130,7 +132,7 @@ clean:
 # --- Packaging (scripts/package, docs/INSTALL.md). Artifacts go to dist/
 # (gitignored), each with a .sha256 file; the version is FyneApp.toml's.
 .PHONY: deps-package deps-windows package package-linux deb package-windows \
-	package-check vet-cross
+	package-check vet-cross wine-test deps-wine
 
 deps-package:
 	scripts/install-deps package
@@ -158,6 +160,16 @@ package-windows: deps-windows
 ## .desktop files (also as installed), check `toasttray -version` and the .deb
 package-check: deps-package
 	scripts/package check
+
+## wine-test: cross-build the .exe and run it under Wine in Xvfb: check,
+## listen, Credential Manager, the tray icon and toasts, the Settings
+## window (~1 min warm; docs/COMPATIBILITY.md; the first run boots a Wine
+## prefix in out/wine). The native build runs the test bed.
+wine-test: build deps-wine
+	scripts/wine/run ./$(BIN)
+
+deps-wine:
+	scripts/install-deps wine
 
 ## vet-cross: go vet for windows (with cgo when mingw-w64 is installed) and
 ## darwin (packages without cgo dependencies; the rest needs a Mac)

@@ -2,14 +2,11 @@ package creds
 
 import (
 	"bufio"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/toasttray/toasttray/wsclient"
 )
 
 // TestRealSecretService round-trips credentials through gnome-keyring on
@@ -69,23 +66,5 @@ func TestRealSecretService(t *testing.T) {
 	}
 	if !strings.Contains(string(outb), "--- PASS: TestRealSecretService") {
 		t.Fatalf("child did not run the test:\n%s", outb)
-	}
-}
-
-func roundTrip(t *testing.T) {
-	s := Store{Service: "org.toasttray.ToastTray.test"}
-	want := wsclient.Credentials{Username: "alice", Password: "p@ss \"w0rd\" <&>"}
-	if err := s.Save("https://www.example.com", want); err != nil {
-		t.Fatalf("Save: %v", err)
-	}
-	got, err := s.Load("https://www.example.com", "alice")
-	if err != nil || got != want {
-		t.Fatalf("Load = %+v, %v", got, err)
-	}
-	if err := s.Delete("https://www.example.com", "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Load("https://www.example.com", "alice"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("after Delete: %v", err)
 	}
 }

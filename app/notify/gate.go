@@ -322,10 +322,12 @@ func (g *Gate) show(n Notification) {
 		g.stats.Failed++
 	}
 	g.mu.Unlock()
+	// Level only: the text is the site's business, not the log's.
 	if err != nil {
-		// Level only: the text is the site's business, not the log's.
 		g.opts.Logger.Warn("showing notification", "toast_level", string(n.Level), "err", err)
+		return
 	}
+	g.opts.Logger.Debug("notification shown", "toast_level", string(n.Level))
 }
 
 // Tomorrow is when "pause until tomorrow" ends: 08:00 on the next

@@ -93,7 +93,10 @@ func TestSysTrayOverDBus(t *testing.T) {
 	systrayTested = true
 	privateBus(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, end := startSysTray(log)
+	st, end, err := startSysTray(log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer end()
 
 	now := time.Date(2026, 11, 26, 10, 42, 0, 0, time.Local)

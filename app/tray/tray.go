@@ -145,29 +145,32 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	bus, host, perr := probeTrayHost()
-	switch {
-	case perr != nil && !bus:
-		log.Warn("no tray: no D-Bus session bus; opening Settings instead", "err", perr)
-	case perr != nil:
-		log.Warn("could not tell whether a tray host is running", "err", perr)
-	case !host:
-		log.Warn("no tray host (" + watcherName + " is not on the session bus): " +
-			"the icon will appear if one starts; opening Settings meanwhile. " +
-			"Launch ToastTray again to reopen Settings.")
-	}
-	if (!bus || !host) && len(initial) == 0 {
-		initial = append(initial, WindowSettings)
-	}
-
 	actions := make(chan Action)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	fwdCtx, stopFwd := context.WithCancel(ctx)
 	defer stopFwd()
 
+	var (
+		st       *sysTray
+		startErr error
+	)
 	if bus {
-		st, end := startSysTray(log)
+		var end func()
+		st, end, startErr = startSysTray(log)
 		defer end()
+	}
+	plan := planTray(bus, host, perr, startErr)
+	switch {
+	case plan.Err != nil:
+		log.Warn(plan.Warn, "err", plan.Err)
+	case plan.Warn != "":
+		log.Warn(plan.Warn)
+	}
+	if plan.Settings && len(initial) == 0 {
+		initial = append(initial, WindowSettings)
+	}
+	if plan.Icon {
 		ctl.draw = st.draw
 		wg.Add(1)
 		go func() {
@@ -196,7 +199,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}()
 
-	log.Info("ToastTray running", "demo", opts.Demo, "tray_host", host)
+	log.Info("ToastTray running", "demo", opts.Demo, "tray_host", host, "tray_icon", plan.Icon)
 	err = ctl.run(ctx, actions, initial)
 	stopFwd()
 	if errors.Is(err, errQuit) {
@@ -209,16 +212,53 @@ func Run(ctx context.Context, opts Options) error {
 	return err
 }
 
-// startSysTray exports the StatusNotifierItem and builds the menu; end
-// removes it. The menu is built before the first draw, and start has
-// exported the D-Bus properties by then, so no icon change is lost.
-func startSysTray(log *slog.Logger) (*sysTray, func()) {
+// trayPlan is what Run does about the tray icon.
+type trayPlan struct {
+	Icon     bool   // draw the menu into the icon
+	Settings bool   // open Settings: without a visible icon the app must not run invisibly
+	Warn     string // logged at WARN when not empty, with Err if any
+	Err      error
+}
+
+// planTray decides from the tray host probe and from starting systray
+// (startErr; only tried when there is a bus). A missing tray is the same
+// on every OS: say so and open Settings.
+func planTray(bus, host bool, probeErr, startErr error) trayPlan {
+	switch {
+	case !bus:
+		return trayPlan{Settings: true, Err: probeErr,
+			Warn: "no tray: no D-Bus session bus; opening Settings instead"}
+	case startErr != nil:
+		return trayPlan{Settings: true, Err: startErr,
+			Warn: "no tray: the tray icon could not be created; opening Settings instead. " +
+				"Launch ToastTray again to reopen Settings."}
+	case probeErr != nil:
+		return trayPlan{Icon: true, Settings: true, Err: probeErr,
+			Warn: "could not tell whether a tray host is running; opening Settings"}
+	case !host:
+		return trayPlan{Icon: true, Settings: true,
+			Warn: "no tray host (" + watcherName + " is not on the session bus): " +
+				"the icon will appear if one starts; opening Settings meanwhile. " +
+				"Launch ToastTray again to reopen Settings."}
+	}
+	return trayPlan{Icon: true}
+}
+
+// startSysTray exports the StatusNotifierItem (adds the notification area
+// icon on Windows) and builds the menu; end removes it. The menu is built
+// before the first draw, and start has exported the D-Bus properties by
+// then, so no icon change is lost. systray registers synchronously, so a
+// failure is known before waiting for onReady, which then never comes.
+func startSysTray(log *slog.Logger) (*sysTray, func(), error) {
 	ready := make(chan *sysTray, 1)
 	start, end := systray.RunWithExternalLoop(func() { ready <- buildSysTray() }, nil)
+	if err := sysTrayStartErr(); err != nil {
+		return nil, func() {}, err
+	}
 	start()
 	st := <-ready
 	log.Debug("tray icon exported")
-	return st, end
+	return st, end, nil
 }
 
 // backend adapts app/service to the controller, and reloads settings and
