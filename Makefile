@@ -85,6 +85,8 @@ shellcheck:
 ## unit: unit tests, race detector on (needs cgo, so the build deps)
 unit: deps-build
 	$(GO) test -race ./...
+	@# Skipped under -race for a data race inside fyne.io/systray itself (systray_test.go).
+	$(GO) test -count=1 -run '^TestSysTrayOverDBus$$' ./app/tray
 
 ## integration: tests against real desktop services (keyring, notifications, tray)
 integration: deps-test

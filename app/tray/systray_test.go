@@ -85,6 +85,15 @@ func walk(l layout, depth int, out *[]string, ids map[string]int32) {
 // reads it back as a tray host would (dbusmenu GetLayout), and clicks an
 // item through the dbusmenu Event method.
 func TestSysTrayOverDBus(t *testing.T) {
+	// fyne.io/systray v1.12.2 (the latest) answers the first GetLayout and
+	// starts a goroutine that bumps the menu revision 150 ms later under
+	// another lock than the one GetLayout read it under: -race reports that
+	// race inside the library whenever it sees both accesses (seen in CI
+	// on a loaded machine). `make unit` runs this test once more without
+	// -race, so it still runs in every build.
+	if raceDetector {
+		t.Skip("fyne.io/systray's first GetLayout races with its own refresh (library bug); run without -race: make unit does")
+	}
 	// fyne.io/systray keeps its menu in package state and runs once per
 	// process (go test -count=2 would see the first run's items).
 	if systrayTested {
