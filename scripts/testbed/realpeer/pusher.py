@@ -1,21 +1,22 @@
 #!/usr/bin/env python3
-"""Push numbered toasts to channels at a steady rate through the real package's send path
+"""Push numbered toasts to a channel at a steady rate through the real package's send path
 (WebSocketSession queryset send_message, as ../shared/realpeer/push.py does), for the
 reconnect benchmark: one process for the whole run, since starting push.py per toast is
 too slow.
 
-    pusher.py --channel a --channel b --every 0.2 --duration 90
+    pusher.py --realpeer ../shared/realpeer --channel a --every 0.2 --duration 90
 
-Each channel gets its own thread, so a slow push to one does not delay the other. Each push
-is one JSON line on stdout: {"channel", "seq", "t" (unix seconds), "targets", "delivered"}.
-Pushes keep to the schedule start + seq*every; a late one goes out at once (none skipped).
-Needs the same environment as push.py (REALPEER_RUN, PEERS_SITE_PORT, PEERS_MGMT_URL).
+Each push is one JSON line on stdout: {"channel", "seq", "t" (unix seconds), "targets",
+"delivered"}, or {"channel", "seq", "t", "error"} when the send path raised. Pushes keep to
+the schedule start + (seq-1)*every; a late one goes out at once (none skipped). One channel
+per process: boto3 clients (the package makes one per send) must not be created from two
+threads at once. Needs the same environment as push.py (REALPEER_RUN, PEERS_SITE_PORT,
+PEERS_MGMT_URL).
 """
 import argparse
 import json
 import os
 import sys
-import threading
 import time
 
 try:
@@ -27,8 +28,8 @@ except ImportError:  # Debian's python3-django belongs to /usr/bin/python3
 
 parser = argparse.ArgumentParser(description="push numbered toasts at a steady rate")
 parser.add_argument("--realpeer", required=True, help="the realpeer folder (holds push.py, site/, pkg/)")
-parser.add_argument("--channel", action="append", required=True)
-parser.add_argument("--every", type=float, default=0.2, help="seconds between pushes per channel")
+parser.add_argument("--channel", required=True)
+parser.add_argument("--every", type=float, default=0.2, help="seconds between pushes")
 parser.add_argument("--duration", type=float, required=True, help="seconds to push for")
 args = parser.parse_args()
 
@@ -38,37 +39,25 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peers_site.settings")
 sys.dont_write_bytecode = True
 django.setup()
 
-from django.db import connection  # noqa: E402
 from django_aws_api_gateway_websockets.models import WebSocketSession  # noqa: E402
 
-out = threading.Lock()
-
-
-def push(channel, start):
-    seq = 0
-    try:
-        while True:
-            seq += 1
-            due = start + (seq - 1) * args.every
-            if due - start >= args.duration:
-                return
-            time.sleep(max(0.0, due - time.time()))
-            t = time.time()
-            sessions = WebSocketSession.objects.filter(channel_name=channel, connected=True)
-            targets = list(sessions.values_list("connection_id", flat=True))
-            msg = {"type": "toast", "level": "info", "id": f"{channel}-{seq}", "seq": seq,
-                   "title": "bench", "message": f"toast {seq}"}
-            results = sessions.send_message(msg)  # the package's code path
-            with out:
-                print(json.dumps({"channel": channel, "seq": seq, "t": round(t, 3),
-                                  "targets": len(targets), "delivered": len(results)}), flush=True)
-    finally:
-        connection.close()
-
-
 start = time.time()
-threads = [threading.Thread(target=push, args=(ch, start)) for ch in args.channel]
-for th in threads:
-    th.start()
-for th in threads:
-    th.join()
+seq = 0
+while True:
+    seq += 1
+    due = start + (seq - 1) * args.every
+    if due - start >= args.duration:
+        break
+    time.sleep(max(0.0, due - time.time()))
+    t = time.time()
+    line = {"channel": args.channel, "seq": seq, "t": round(t, 3)}
+    msg = {"type": "toast", "level": "info", "id": f"{args.channel}-{seq}", "seq": seq,
+           "title": "bench", "message": f"toast {seq}"}
+    try:
+        sessions = WebSocketSession.objects.filter(channel_name=args.channel, connected=True)
+        targets = list(sessions.values_list("connection_id", flat=True))
+        results = sessions.send_message(msg)  # the package's code path
+        line.update(targets=len(targets), delivered=len(results))
+    except Exception as e:  # noqa: BLE001 - reported per push; the run goes on
+        line["error"] = f"{type(e).__name__}: {e}"[:200]
+    print(json.dumps(line), flush=True)

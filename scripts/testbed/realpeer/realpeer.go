@@ -322,20 +322,17 @@ type Pushed struct {
 	T         float64 `json:"t"` // unix seconds
 	Targets   int     `json:"targets"`
 	Delivered int     `json:"delivered"`
+	Err       string  `json:"error"` // the send path raised
 }
 
-// RunPusher pushes {"type":"toast","id":…,"seq":N} to each channel every
+// RunPusher pushes {"type":"toast","id":…,"seq":N} to channel every
 // interval for duration through the package's send path (pusher.py, one
 // process), and returns every push.
-func (p *Peer) RunPusher(ctx context.Context, channels []string, every, duration time.Duration) ([]Pushed, error) {
+func (p *Peer) RunPusher(ctx context.Context, channel string, every, duration time.Duration) ([]Pushed, error) {
 	_, file, _, _ := runtime.Caller(0)
-	args := []string{filepath.Join(filepath.Dir(file), "pusher.py"), "--realpeer", p.Dir,
-		"--every", strconv.FormatFloat(every.Seconds(), 'f', -1, 64),
-		"--duration", strconv.FormatFloat(duration.Seconds(), 'f', -1, 64)}
-	for _, ch := range channels {
-		args = append(args, "--channel", ch)
-	}
-	cmd := exec.CommandContext(ctx, Python, args...)
+	cmd := exec.CommandContext(ctx, Python, filepath.Join(filepath.Dir(file), "pusher.py"), "--realpeer", p.Dir,
+		"--channel", channel, "--every", strconv.FormatFloat(every.Seconds(), 'f', -1, 64),
+		"--duration", strconv.FormatFloat(duration.Seconds(), 'f', -1, 64))
 	cmd.Env = p.env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
