@@ -32,11 +32,10 @@ var targets = flag.Bool("realpeer.targets", false, "fail the benchmark when a ta
 // users, a toast pushed to each one's channel every 200 ms, and the
 // gateway dropping every connection (no close frame) at fixed intervals.
 //
-//	go test -tags realpeer -count=1 -v -run TestBench ./scripts/testbed/realpeer/suite -args -realpeer.bench
+// About 3 minutes, so make realpeer skips it; make realpeer-bench runs
+//
+//	go test -tags realpeer -count=1 -v -run '^TestBench$' ./scripts/testbed/realpeer/suite
 func TestBench(t *testing.T) {
-	if !*bench {
-		t.Skip("the reconnect benchmark runs with -realpeer.bench (make realpeer-bench)")
-	}
 	var rows []benchRow
 	t.Logf("load average before: %s", loadavg())
 	for _, sc := range []struct {

@@ -5,7 +5,6 @@ package suite
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,8 +22,6 @@ import (
 // toasttray (make realpeer passes ./toasttray), so a plain `go test` needs
 // no cgo build of the tray.
 const cliEnv = "REALPEER_SUITE_CLI"
-
-var bench = flag.Bool("realpeer.bench", false, "run the reconnect benchmark (TestBench*, a few minutes)")
 
 func TestMain(m *testing.M) {
 	if cmd := os.Getenv(cliEnv); cmd != "" {
