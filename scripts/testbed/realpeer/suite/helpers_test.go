@@ -297,13 +297,6 @@ func (c *cliProc) readLog(r io.Reader) {
 	}
 }
 
-// log returns listen's log so far.
-func (c *cliProc) log() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stderr.String()
-}
-
 // stop interrupts listen (Ctrl-C) and expects a clean exit.
 func (c *cliProc) stop(t *testing.T) {
 	t.Helper()
