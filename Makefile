@@ -48,14 +48,15 @@ run: build
 
 ## test: every gate CI runs: lint, unit tests with -race, integration tests,
 ## the smoke run under a throwaway desktop, the short reliability suite, the
-## Linux package check, the Django catch-up app's tests, the TLS/proxy test
-## bed and the Windows build under Wine
+## real-package suite, the Linux package check, the Django catch-up app's
+## tests, the TLS/proxy test bed and the Windows build under Wine
 test: deps-test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory smoke
 	@$(MAKE) --no-print-directory reliability
+	@$(MAKE) --no-print-directory realpeer
 	@$(MAKE) --no-print-directory package-check
 	@$(MAKE) --no-print-directory django-test
 	@$(MAKE) --no-print-directory tlsbed
@@ -71,12 +72,12 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags integration ./...
+	$(GO) vet -tags integration,scenario,realpeer,tlsbed ./...
 
 staticcheck:
 	@test -x $(STATICCHECK) || scripts/install-deps test
 	$(STATICCHECK) ./...
-	$(STATICCHECK) -tags integration ./...
+	$(STATICCHECK) -tags integration,scenario,realpeer,tlsbed ./...
 
 shellcheck:
 	@command -v shellcheck >/dev/null || scripts/install-deps test
@@ -216,3 +217,21 @@ fuzz:
 		echo "== $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+# The real Django package (../shared/realpeer, scripts/testbed/realpeer):
+# build tag realpeer. Each test starts its own peer; the suite skips where
+# the folder is absent and fails under CI.
+.PHONY: realpeer realpeer-bench
+REALPEER_PKG := ./scripts/testbed/realpeer/...
+
+## realpeer: listen, check and the tray's service against the real package
+## (drops, outages, black hole, expired sessions, rate limits, two users;
+## ~5 min), with the built ./toasttray as listen and check
+realpeer: build deps-test
+	TOASTTRAY_BIN=$(CURDIR)/$(BIN) $(GO) test -tags realpeer -race -count=1 -v -parallel 3 -timeout 20m -skip '^TestBench$$' $(REALPEER_PKG)
+
+## realpeer-bench: reconnect delays, lost toasts and tokens of listen beside a
+## fixed-3 s client on the real package (~4 min; docs/PERFORMANCE.md)
+realpeer-bench: build deps-test
+	@mkdir -p $(OUT)
+	TOASTTRAY_BIN=$(CURDIR)/$(BIN) $(GO) test -tags realpeer -count=1 -v -timeout 20m -run '^TestBench$$' ./scripts/testbed/realpeer/suite 2>&1 | tee $(OUT)/realpeer-bench.log

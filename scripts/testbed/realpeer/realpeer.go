@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -296,4 +297,55 @@ func (p *Peer) GatewayLog() ([]Event, error) {
 		}
 	}
 	return evs, nil
+}
+
+// Shell runs Python code in the site's Django (manage.py shell -c) against
+// this peer's database, and returns what it printed: how tests reach into
+// the server side (end a session, count tokens).
+func (p *Peer) Shell(ctx context.Context, code string) (string, error) {
+	cmd := exec.CommandContext(ctx, Python, "manage.py", "shell", "-c", code)
+	cmd.Dir = filepath.Join(p.Dir, "site")
+	cmd.Env = p.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("manage.py shell: %w: %s", err, stderr.Bytes())
+	}
+	return string(out), nil
+}
+
+// Pushed is one push of pusher.py.
+type Pushed struct {
+	Channel   string  `json:"channel"`
+	Seq       int     `json:"seq"`
+	T         float64 `json:"t"` // unix seconds
+	Targets   int     `json:"targets"`
+	Delivered int     `json:"delivered"`
+	Err       string  `json:"error"` // the send path raised
+}
+
+// RunPusher pushes {"type":"toast","id":…,"seq":N} to channel every
+// interval for duration through the package's send path (pusher.py, one
+// process), and returns every push.
+func (p *Peer) RunPusher(ctx context.Context, channel string, every, duration time.Duration) ([]Pushed, error) {
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.CommandContext(ctx, Python, filepath.Join(filepath.Dir(file), "pusher.py"), "--realpeer", p.Dir,
+		"--channel", channel, "--every", strconv.FormatFloat(every.Seconds(), 'f', -1, 64),
+		"--duration", strconv.FormatFloat(duration.Seconds(), 'f', -1, 64))
+	cmd.Env = p.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var pushes []Pushed
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var ps Pushed
+		if json.Unmarshal(line, &ps) == nil {
+			pushes = append(pushes, ps)
+		}
+	}
+	if err != nil {
+		return pushes, fmt.Errorf("pusher.py: %w: %s", err, stderr.Bytes())
+	}
+	return pushes, nil
 }
