@@ -1,3 +1,5 @@
+//go:build realpeer
+
 package realpeer
 
 import (
