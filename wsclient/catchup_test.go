@@ -321,3 +321,43 @@ func TestCatchupPagesAfterLiveToast(t *testing.T) {
 		t.Fatalf("next page since %v, want 2", since)
 	}
 }
+
+// A connection that dies before its backlog is complete: the next one
+// asks from the last backlog toast received, not from a live toast that
+// overtook the backlog.
+func TestCatchupResumesAfterDropMidBacklog(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, catchupSetup("0"))
+	for i := 1; i <= 5; i++ {
+		h.srv.SendToast("demo", "", toast(i))
+	}
+	h.srv.SetCatchupSilent(true) // the test answers the first request itself, in part
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	h.received(1)
+	h.srv.SendToast("demo", "", toast(6)) // live, ahead of the backlog
+	id := h.srv.Connections()[0].ID
+	for i := 1; i <= 2; i++ {
+		if err := h.srv.PushTo(id, map[string]any{"type": "toast", "id": fmt.Sprint(i), "level": "info", "message": "m", "n": i, "catchup": true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []int{6, 1, 2} {
+		if m := h.waitType("toast"); msgN(t, m) != want {
+			t.Fatalf("toast %s, want %d", m.Raw, want)
+		}
+	}
+	h.srv.SetCatchupSilent(false)
+	h.srv.ResetAll()
+	st := h.waitState(wsclient.StateWaiting)
+	h.advanceTo(st.Until)
+	h.waitState(wsclient.StateConnected)
+	if got := h.received(2)[1]; got.Params["since"] != "2" {
+		t.Fatalf("request after the drop asked since %v, want 2", got.Params["since"])
+	}
+	for _, want := range []int{3, 4, 5, 6} {
+		if m := h.waitType("toast"); msgN(t, m) != want {
+			t.Fatalf("toast %s, want %d", m.Raw, want)
+		}
+	}
+}
