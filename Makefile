@@ -28,7 +28,7 @@ SHELL_SCRIPTS := .ci/run scripts/install-deps scripts/desktop-session scripts/sm
 	scripts/package scripts/vet-cross scripts/measure-idle scripts/wine/run
 
 .PHONY: all deps-build deps-test build run test lint fmt-check vet staticcheck shellcheck \
-	unit integration smoke screenshot measure generate clean django-test tlsbed
+	unit integration smoke screenshot measure generate clean django-test tlsbed realpeer-catchup
 
 all: test
 
@@ -60,6 +60,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory package-check
 	@$(MAKE) --no-print-directory django-test
 	@$(MAKE) --no-print-directory tlsbed
+	@$(MAKE) --no-print-directory realpeer-catchup
 	@$(MAKE) --no-print-directory wine-test
 
 ## lint: gofmt, go vet and staticcheck (with and without the integration
@@ -124,6 +125,13 @@ django-test: deps-test
 tlsbed:
 	scripts/install-deps tlsbed
 	$(GO) test -tags tlsbed -count=1 -v -timeout 10m ./scripts/testbed/tlsbed
+
+## realpeer-catchup: catch-up's acceptance tests (docs/CATCHUP.md): the
+## tray's service against the real package with toasttray_catchup, through
+## drops, a 2-minute refusing gateway, an app restart and 1001 closes
+## (about 6 min; skips where ../shared/realpeer is absent, fails then with CI set)
+realpeer-catchup: deps-test
+	$(GO) test -tags realpeer -count=1 -v -timeout 20m ./scripts/testbed/catchup
 
 ## generate: redraw the icons in assets/
 generate:

@@ -110,6 +110,29 @@ func (m Message) Terminator() (t Terminator, ok bool) {
 type catchupState struct {
 	last     string // highest id delivered or announced by a terminator
 	answered bool   // the site answered a request in this Run: it supports catch-up
+	// resume is the since of the next request while a catch-up is under
+	// way (asked, its final terminator not yet in): the request's since,
+	// moved up by each backlog toast (they come oldest first) and by a
+	// "more" terminator's last. Live toasts overtake a backlog and move
+	// last past toasts still to come (the next page, the rest of a
+	// backlog whose connection died), so asking from last would skip them.
+	resume  string
+	pending bool
+}
+
+// since is what the next catch-up request asks from.
+func (s *catchupState) since() string {
+	if s.pending {
+		return s.resume
+	}
+	return s.last
+}
+
+// resumeAt moves resume forward to id during a catch-up.
+func (s *catchupState) resumeAt(id string) {
+	if s.pending && CompareIDs(id, s.resume) > 0 {
+		s.resume = id
+	}
 }
 
 // note moves last forward with a delivered toast or terminator.
@@ -142,10 +165,12 @@ func (l *live) catchupRequest() error {
 	if r.cfg.CatchupHandler == "" {
 		return nil
 	}
-	b, err := encodeOutgoing(r.cfg.RouteKey, r.cfg.CatchupHandler, map[string]any{"since": r.cu.last})
+	since := r.cu.since()
+	b, err := encodeOutgoing(r.cfg.RouteKey, r.cfg.CatchupHandler, map[string]any{"since": since})
 	if err != nil {
 		return fmt.Errorf("catch-up request: %w", err) // cannot happen: ids are bounded
 	}
+	r.cu.pending, r.cu.resume = true, since
 	stop(l.cu.poll)
 	stop(l.cu.wait)
 	l.cu.poll = nil
@@ -173,6 +198,7 @@ func (l *live) catchupAnswer(f frame) (bool, error) {
 		if l.cu.wait != nil && f.c == l.cu.conn && toastTypes[m.Type] {
 			if t, err := m.Toast(); err == nil && t.Catchup {
 				l.cu.wait.Reset(catchupWait)
+				r.cu.resumeAt(t.ID)
 			}
 		}
 		return false, nil
@@ -189,9 +215,11 @@ func (l *live) catchupAnswer(f frame) (bool, error) {
 	stop(l.cu.poll)
 	l.cu.poll = nil
 	if t, _ := m.Terminator(); t.More {
-		r.cu.note(m) // since = its last
+		r.cu.note(m)
+		r.cu.resumeAt(t.Last) // the next page starts after this one
 		return true, l.catchupRequest()
 	}
+	r.cu.pending = false
 	if r.cfg.KeepaliveHandler == "" { // else the keepalive timer checks
 		l.cu.poll = r.c.clk.NewTimer(catchupPoll)
 	}
@@ -214,6 +242,7 @@ func (l *live) catchupExpired() error {
 	r := l.r
 	l.cu.wait, l.cu.conn = nil, nil
 	if !r.cu.answered {
+		r.cu.pending = false // nothing under way: a site without the app
 		r.c.log.Debug("no catch-up answer; the site does not seem to support it", "handler", r.cfg.CatchupHandler)
 		return nil
 	}
