@@ -42,18 +42,30 @@ type Client struct {
 	gen atomic.Uint64
 
 	stats stats
-	hooks hooks // tests only
+	trace *trace // nil outside tests
 }
 
-// hooks let tests in this package's external test file observe internal
-// events without sleeping (set through export_test.go).
-type hooks struct {
-	pong        func() // a pong arrived (reader goroutine)
-	pingWritten func() // the write of a ping returned (its deadline is not armed yet)
-	ping        func() // a ping went out and its deadline, if any, is armed
-	pongChecked func() // a pong deadline passed and was checked (before any drop)
-	oldGone     func() // after a rotation, the old connection is closed
-	switched    func() // a rotation switched to the new connection
+// traceEvent is an internal event that tests wait for instead of
+// sleeping (set through export_test.go, as net/http/httptrace does).
+type traceEvent int
+
+const (
+	tracePong        traceEvent = iota // a pong arrived (reader goroutine)
+	tracePingWritten                   // the write of a ping returned (its deadline is not armed yet)
+	tracePing                          // a ping went out and its deadline, if any, is armed
+	tracePongChecked                   // a pong deadline passed and was checked (before any drop)
+	traceOldGone                       // after a rotation, the old connection is closed
+	traceSwitched                      // a rotation switched to the new connection
+	numTraceEvents
+)
+
+// trace holds the tests' callbacks; a nil *trace ignores every event.
+type trace [numTraceEvents]func()
+
+func (t *trace) event(e traceEvent) {
+	if t != nil && t[e] != nil {
+		t[e]()
+	}
 }
 
 type reconnectReq struct {

@@ -183,9 +183,7 @@ func (c *Client) startReader(cn *conn, frames chan<- frame) {
 	cn.ws.SetPongHandler(func(string) error {
 		cn.recv.Add(1)
 		cn.answered.Store(true)
-		if c.hooks.pong != nil {
-			c.hooks.pong()
-		}
+		c.trace.event(tracePong)
 		return nil
 	})
 	go func() {

@@ -108,14 +108,10 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			// Any frame or pong since the ping shows the peer alive.
 			if l.cur.recv.Load() == l.cur.pingRecv {
 				c.stats.pongTimeout.Add(1)
-				if c.hooks.pongChecked != nil {
-					c.hooks.pongChecked()
-				}
+				c.trace.event(tracePongChecked)
 				return l.drop(dropAbrupt, fmt.Errorf("no answer to a ping within %s", cfg.PongWait))
 			}
-			if c.hooks.pongChecked != nil {
-				c.hooks.pongChecked()
-			}
+			c.trace.event(tracePongChecked)
 		case <-timerC(l.keep):
 			if err := l.keepalive(); err != nil {
 				return l.drop(dropAbrupt, err)
@@ -204,15 +200,11 @@ func (l *live) sendPing() error {
 	if err := l.cur.ping(); err != nil {
 		return err
 	}
-	if c.hooks.pingWritten != nil {
-		c.hooks.pingWritten()
-	}
+	c.trace.event(tracePingWritten)
 	if watch {
 		l.pong = c.clk.NewTimer(l.r.cfg.PongWait)
 	}
-	if c.hooks.ping != nil {
-		c.hooks.ping()
-	}
+	c.trace.event(tracePing)
 	return nil
 }
 
@@ -293,9 +285,7 @@ func (l *live) rotated(res rotated) error {
 	if err := l.adopt(res.cn); err != nil {
 		return err
 	}
-	if c.hooks.switched != nil {
-		c.hooks.switched()
-	}
+	c.trace.event(traceSwitched)
 	return nil
 }
 
@@ -320,9 +310,7 @@ func (l *live) oldGone() {
 	stop(l.oldClose)
 	l.oldClose = nil
 	l.ddGrace = c.clk.NewTimer(dedupGrace)
-	if c.hooks.oldGone != nil {
-		c.hooks.oldGone()
-	}
+	c.trace.event(traceOldGone)
 }
 
 // drop ends serve: the current connection is closed and its reader
