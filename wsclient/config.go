@@ -39,8 +39,11 @@ const (
 	// before the next ping.
 	DefaultPingInterval = 30 * time.Second
 	DefaultPongWait     = DefaultPingInterval / 3
-	// DefaultRotateAfter leaves 5 minutes before the gateway's 2-hour cap.
-	DefaultRotateAfter      = 115 * time.Minute
+	// DefaultRotateAfter leaves 5 minutes before the gateway's 2-hour cap
+	// on a connection's life.
+	DefaultRotateAfter = 2*time.Hour - 5*time.Minute
+	// DefaultHandshakeTimeout bounds each of TCP connect, TLS and the
+	// WebSocket upgrade, for the WebSocket and for token requests alike.
 	DefaultHandshakeTimeout = 15 * time.Second
 
 	// MaxMessageSize fits the gateway's 128 KB messages with room for a

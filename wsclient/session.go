@@ -20,7 +20,9 @@ import (
 const csrfCookieName = "csrftoken"
 
 // requestTimeout bounds one HTTP exchange with the site, so a hung server
-// cannot hold the client forever.
+// cannot hold the client forever. Its TCP connect and TLS handshake are
+// each bounded by Config.HandshakeTimeout (default 15 s) as the
+// WebSocket's are; this is the whole exchange, connect to last byte.
 const requestTimeout = 20 * time.Second
 
 // maxBody bounds what we read of any response: token answers are tiny,
@@ -72,9 +74,9 @@ func newSession(cfg Config, creds Credentials) (*session, error) {
 	jar, _ := cookiejar.New(nil) // only fails with options
 	tr := &http.Transport{
 		Proxy:               proxyFor,
-		DialContext:         dialContext(&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}),
+		DialContext:         dialContext(&net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: tcpKeepAlive}),
 		TLSClientConfig:     tlsConf.Clone(), // the transport adds h2 to its own copy
-		TLSHandshakeTimeout: 15 * time.Second,
+		TLSHandshakeTimeout: cfg.HandshakeTimeout,
 		MaxIdleConns:        2,
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   true,
