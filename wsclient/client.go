@@ -24,9 +24,6 @@ type Client struct {
 	log   *slog.Logger
 	rand  func() float64
 
-	handlersMu sync.Mutex
-	handlers   atomic.Pointer[map[string]func(Message)]
-
 	sendq     chan *outMsg      // Send → the Run goroutine; its capacity is the queue bound
 	reconnect chan reconnectReq // buffer 1: repeated requests collapse
 	stopped   chan struct{}     // closed when Run returns
@@ -98,8 +95,6 @@ func New(cfg Config, creds Credentials, opts Options) (*Client, error) {
 	if c.rand == nil {
 		c.rand = rand.Float64
 	}
-	empty := map[string]func(Message){}
-	c.handlers.Store(&empty)
 	c.status = Status{State: StateStopped, Since: c.clk.Now()}
 	return c, nil
 }
