@@ -282,6 +282,7 @@ func (s *session) secrets(extra ...string) []string {
 		s.cookie(s.cfg.SessionCookieName), s.cookie(csrfCookieName)}, extra...)
 }
 
+// siteHeaders sets what Django's CSRF check of an https POST reads.
 func (s *session) siteHeaders(req *http.Request, referer string) {
 	req.Header.Set("User-Agent", s.cfg.UserAgent)
 	req.Header.Set("Origin", s.siteOrigin())
@@ -311,8 +312,9 @@ func redactErr(err error) error {
 	return err
 }
 
-// fetchCSRF GETs the login page so Django sets a csrftoken cookie, and
-// returns the page for its csrfmiddlewaretoken field.
+// fetchCSRF GETs the login page so Django sets a fresh csrftoken cookie;
+// the token request sends that cookie's value as X-CSRFToken, so the
+// page's form token is not needed.
 func (s *session) fetchCSRF(ctx context.Context) error {
 	_, err := s.loginPage(ctx)
 	return err
@@ -320,6 +322,9 @@ func (s *session) fetchCSRF(ctx context.Context) error {
 
 var csrfInputRE = regexp.MustCompile(`name=["']csrfmiddlewaretoken["'][^>]*value=["']([^"']+)["']|value=["']([^"']+)["'][^>]*name=["']csrfmiddlewaretoken["']`)
 
+// loginPage GETs the login form and returns its csrfmiddlewaretoken (the
+// csrftoken cookie's value when the form has none); the jar keeps the
+// cookie Django sets.
 func (s *session) loginPage(ctx context.Context) (formToken string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
