@@ -61,7 +61,7 @@ type Config struct {
 	KeepaliveInterval                                       time.Duration // default and max 9m
 	CatchupHandler                                          string        // "" = no catch-up (catchup.go)
 	CAFile                                                  string        // optional PEM bundle for private CAs
-	UserAgent                                               string        // "ToastTray/<version>"
+	UserAgent                                               string        // UserAgent(version)
 	BackoffBase, BackoffCap, StableAfter, PingInterval, PongWait,
 	RotateAfter, HandshakeTimeout time.Duration // zero → defaults
 }
@@ -128,6 +128,15 @@ var (
 	channelRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	handlerRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
+
+// UserAgent is the User-Agent for an app version: "ToastTray/<version>",
+// or DefaultUserAgent without one.
+func UserAgent(version string) string {
+	if version == "" {
+		return DefaultUserAgent
+	}
+	return DefaultUserAgent + "/" + version
+}
 
 // Validate checks the configuration after WithDefaults. Field names:
 // "site_url", "ws_url", "token_path", "login_path", "channel", "route_key",
