@@ -165,7 +165,7 @@ func (c *Client) Run(ctx context.Context) (err error) {
 	}()
 	watchers := c.opts.Watchers
 	if watchers == nil {
-		watchers = DefaultWatchers(c.log)
+		watchers = defaultWatchers(c.log)
 	}
 	for _, w := range watchers {
 		watch := w(ctx, c.Reconnect) // armed here, before the first connection

@@ -171,7 +171,7 @@ func (c Config) Validate() error {
 	}
 	checkPath("token_path", c.TokenPath)
 	checkPath("login_path", c.LoginPath)
-	if err := ValidateChannel(c.Channel); err != nil {
+	if err := validateChannel(c.Channel); err != nil {
 		add("channel", "%s", err.Error())
 	}
 	if len(c.RouteKey) > 128 || strings.ContainsFunc(c.RouteKey, isStripped) || strings.ContainsRune(c.RouteKey, ' ') {
@@ -197,9 +197,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ValidateChannel applies the server's rule (PROTOCOL.md §2); an invalid
+// validateChannel applies the server's rule (PROTOCOL.md §2); an invalid
 // name would make the server fail after consuming the token.
-func ValidateChannel(ch string) error {
+func validateChannel(ch string) error {
 	if ch == "" {
 		return nil // the site's default channel
 	}

@@ -284,7 +284,7 @@ func FuzzValidateChannel(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, ch string) {
-		client := ValidateChannel(ch) == nil
+		client := validateChannel(ch) == nil
 		server := wstest.ValidChannel(ch)
 		if client != server {
 			t.Fatalf("channel %q: client accepts=%v, server accepts=%v", ch, client, server)
