@@ -2,11 +2,11 @@ package wsclient
 
 import "time"
 
-// Backoff is the full-jitter delay before retry n (0-based):
+// backoffDelay is the full-jitter delay before retry n (0-based):
 // r × min(cap, base×2ⁿ), with r in [0,1). Full jitter spreads a fleet of
 // clients that failed together over the whole window instead of moving
 // the herd as one (PROTOCOL.md §6). Pure, so it can be table-tested.
-func Backoff(n int, base, cap time.Duration, r float64) time.Duration {
+func backoffDelay(n int, base, cap time.Duration, r float64) time.Duration {
 	if n < 0 {
 		n = 0
 	}
@@ -76,10 +76,10 @@ func retryAfterDrop(kind dropKind, healthy, established bool, flaps, exp int, ba
 		spread := min(serverCloseSpread*base, cap)
 		return retry{time.Duration(r * float64(spread)), firstRetryServerClose}
 	case kind == dropAbrupt && established:
-		return retry{Backoff(flaps, base, min(flapSpread*base, cap), r), max(exp, firstRetryAbrupt)}
+		return retry{backoffDelay(flaps, base, min(flapSpread*base, cap), r), max(exp, firstRetryAbrupt)}
 	}
 	exp = max(exp, firstRetryAbrupt)
-	return retry{Backoff(exp, base, cap, r), exp + 1}
+	return retry{backoffDelay(exp, base, cap, r), exp + 1}
 }
 
 // Token budget: at most budgetTokens tokens per budgetWindow from one

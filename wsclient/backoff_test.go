@@ -27,8 +27,8 @@ func TestBackoffTable(t *testing.T) {
 		{2, 7, 2 * time.Second},
 	}
 	for _, tt := range tests {
-		if got := Backoff(tt.n, base, cap, tt.r); got != tt.want {
-			t.Errorf("Backoff(%d, r=%v) = %v, want %v", tt.n, tt.r, got, tt.want)
+		if got := backoffDelay(tt.n, base, cap, tt.r); got != tt.want {
+			t.Errorf("backoffDelay(%d, r=%v) = %v, want %v", tt.n, tt.r, got, tt.want)
 		}
 	}
 }

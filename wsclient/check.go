@@ -15,7 +15,9 @@ import (
 )
 
 // checkFirstFrame is how long Check waits for a first message; a quiet
-// site sends none, which is fine.
+// site sends none, which is fine. It is not derived from catchupWait: a
+// site pushes nothing unasked, so this only catches a greeting or a live
+// toast; the catch-up step has its own catchupWait.
 const checkFirstFrame = 5 * time.Second
 
 // Step is one stage of Check: what was tried, whether it worked, and if

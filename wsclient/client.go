@@ -24,9 +24,6 @@ type Client struct {
 	log   *slog.Logger
 	rand  func() float64
 
-	handlersMu sync.Mutex
-	handlers   atomic.Pointer[map[string]func(Message)]
-
 	sendq     chan *outMsg      // Send → the Run goroutine; its capacity is the queue bound
 	reconnect chan reconnectReq // buffer 1: repeated requests collapse
 	stopped   chan struct{}     // closed when Run returns
@@ -42,18 +39,30 @@ type Client struct {
 	gen atomic.Uint64
 
 	stats stats
-	hooks hooks // tests only
+	trace *trace // nil outside tests
 }
 
-// hooks let tests in this package's external test file observe internal
-// events without sleeping (set through export_test.go).
-type hooks struct {
-	pong        func() // a pong arrived (reader goroutine)
-	pingWritten func() // the write of a ping returned (its deadline is not armed yet)
-	ping        func() // a ping went out and its deadline, if any, is armed
-	pongChecked func() // a pong deadline passed and was checked (before any drop)
-	oldGone     func() // after a rotation, the old connection is closed
-	switched    func() // a rotation switched to the new connection
+// traceEvent is an internal event that tests wait for instead of
+// sleeping (set through export_test.go, as net/http/httptrace does).
+type traceEvent int
+
+const (
+	tracePong        traceEvent = iota // a pong arrived (reader goroutine)
+	tracePingWritten                   // the write of a ping returned (its deadline is not armed yet)
+	tracePing                          // a ping went out and its deadline, if any, is armed
+	tracePongChecked                   // a pong deadline passed and was checked (before any drop)
+	traceOldGone                       // after a rotation, the old connection is closed
+	traceSwitched                      // a rotation switched to the new connection
+	numTraceEvents
+)
+
+// trace holds the tests' callbacks; a nil *trace ignores every event.
+type trace [numTraceEvents]func()
+
+func (t *trace) event(e traceEvent) {
+	if t != nil && t[e] != nil {
+		t[e]()
+	}
 }
 
 type reconnectReq struct {
@@ -86,8 +95,6 @@ func New(cfg Config, creds Credentials, opts Options) (*Client, error) {
 	if c.rand == nil {
 		c.rand = rand.Float64
 	}
-	empty := map[string]func(Message){}
-	c.handlers.Store(&empty)
 	c.status = Status{State: StateStopped, Since: c.clk.Now()}
 	return c, nil
 }
@@ -158,7 +165,7 @@ func (c *Client) Run(ctx context.Context) (err error) {
 	}()
 	watchers := c.opts.Watchers
 	if watchers == nil {
-		watchers = DefaultWatchers(c.log)
+		watchers = defaultWatchers(c.log)
 	}
 	for _, w := range watchers {
 		watch := w(ctx, c.Reconnect) // armed here, before the first connection

@@ -39,8 +39,11 @@ const (
 	// before the next ping.
 	DefaultPingInterval = 30 * time.Second
 	DefaultPongWait     = DefaultPingInterval / 3
-	// DefaultRotateAfter leaves 5 minutes before the gateway's 2-hour cap.
-	DefaultRotateAfter      = 115 * time.Minute
+	// DefaultRotateAfter leaves 5 minutes before the gateway's 2-hour cap
+	// on a connection's life.
+	DefaultRotateAfter = 2*time.Hour - 5*time.Minute
+	// DefaultHandshakeTimeout bounds each of TCP connect, TLS and the
+	// WebSocket upgrade, for the WebSocket and for token requests alike.
 	DefaultHandshakeTimeout = 15 * time.Second
 
 	// MaxMessageSize fits the gateway's 128 KB messages with room for a
@@ -58,7 +61,7 @@ type Config struct {
 	KeepaliveInterval                                       time.Duration // default and max 9m
 	CatchupHandler                                          string        // "" = no catch-up (catchup.go)
 	CAFile                                                  string        // optional PEM bundle for private CAs
-	UserAgent                                               string        // "ToastTray/<version>"
+	UserAgent                                               string        // UserAgent(version)
 	BackoffBase, BackoffCap, StableAfter, PingInterval, PongWait,
 	RotateAfter, HandshakeTimeout time.Duration // zero → defaults
 }
@@ -126,6 +129,15 @@ var (
 	handlerRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
+// UserAgent is the User-Agent for an app version: "ToastTray/<version>",
+// or DefaultUserAgent without one.
+func UserAgent(version string) string {
+	if version == "" {
+		return DefaultUserAgent
+	}
+	return DefaultUserAgent + "/" + version
+}
+
 // Validate checks the configuration after WithDefaults. Field names:
 // "site_url", "ws_url", "token_path", "login_path", "channel", "route_key",
 // "keepalive_handler", "catchup_handler", "ca_file", and "timing" for
@@ -159,7 +171,7 @@ func (c Config) Validate() error {
 	}
 	checkPath("token_path", c.TokenPath)
 	checkPath("login_path", c.LoginPath)
-	if err := ValidateChannel(c.Channel); err != nil {
+	if err := validateChannel(c.Channel); err != nil {
 		add("channel", "%s", err.Error())
 	}
 	if len(c.RouteKey) > 128 || strings.ContainsFunc(c.RouteKey, isStripped) || strings.ContainsRune(c.RouteKey, ' ') {
@@ -185,9 +197,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ValidateChannel applies the server's rule (PROTOCOL.md §2); an invalid
+// validateChannel applies the server's rule (PROTOCOL.md §2); an invalid
 // name would make the server fail after consuming the token.
-func ValidateChannel(ch string) error {
+func validateChannel(ch string) error {
 	if ch == "" {
 		return nil // the site's default channel
 	}

@@ -68,3 +68,11 @@ func TestWithDefaults(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+func TestUserAgent(t *testing.T) {
+	for version, want := range map[string]string{"": "ToastTray", "1.2.0": "ToastTray/1.2.0"} {
+		if got := UserAgent(version); got != want {
+			t.Errorf("UserAgent(%q) = %q, want %q", version, got, want)
+		}
+	}
+}

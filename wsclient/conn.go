@@ -16,11 +16,16 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// writeWait bounds one write; a socket that cannot take a small frame in
-// this long is dead. closeWait bounds the close handshake.
 const (
-	writeWait = 10 * time.Second
-	closeWait = 5 * time.Second
+	// writeWait bounds one write; a socket that cannot take a small frame
+	// in this long is as dead as one that does not answer a ping, so it is
+	// the default pong wait.
+	writeWait = DefaultPongWait
+	// closeWait bounds the close handshake: one small frame each way.
+	closeWait = writeWait / 2
+	// tcpKeepAlive is the TCP keepalive period of every connection (token
+	// requests and WebSockets): it only matters when no ping is due sooner.
+	tcpKeepAlive = 30 * time.Second
 )
 
 // conn is one WebSocket connection and its reader goroutine. The Run
@@ -69,7 +74,7 @@ func (e *dialError) Unwrap() error { return e.Err }
 // backend wants Sec-WebSocket-Extensions), TCP keepalive on, our TLS
 // roots, HTTP/1.1 only.
 func dialer(cfg Config, sess *session) *websocket.Dialer {
-	nd := &net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: 30 * time.Second}
+	nd := &net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: tcpKeepAlive}
 	return &websocket.Dialer{
 		NetDialContext:    dialContext(nd),
 		Proxy:             proxyFor,
@@ -183,9 +188,7 @@ func (c *Client) startReader(cn *conn, frames chan<- frame) {
 	cn.ws.SetPongHandler(func(string) error {
 		cn.recv.Add(1)
 		cn.answered.Store(true)
-		if c.hooks.pong != nil {
-			c.hooks.pong()
-		}
+		c.trace.event(tracePong)
 		return nil
 	})
 	go func() {

@@ -25,7 +25,7 @@ type Stats struct {
 	Binary      int64 // binary frames ignored
 	NotJSON     int64 // text frames that are not JSON
 	NotObject   int64 // JSON that is not an object
-	UnknownType int64 // delivered, but no handler and not a documented type
+	UnknownType int64 // delivered, but not a documented type
 	Tokens      int64 // tokens fetched
 	Connects    int64 // WebSocket connections opened
 	Rotations   int64 // make-before-break switches
@@ -47,25 +47,6 @@ func (s *stats) snapshot() Stats {
 		UnknownType: s.unknown.Load(), Tokens: s.tokens.Load(), Connects: s.connects.Load(),
 		Rotations: s.rotations.Load(), PongTimeout: s.pongTimeout.Load(), CatchupTimeout: s.catchupTimeout.Load(),
 	}
-}
-
-// Handle registers fn for messages of type typ, called after OnMessage on
-// the Run goroutine, in order; fn must hand off quickly. A later call for
-// the same type replaces fn; nil removes it. Safe at any time.
-func (c *Client) Handle(typ string, fn func(Message)) {
-	c.handlersMu.Lock()
-	defer c.handlersMu.Unlock()
-	old := c.handlers.Load()
-	next := make(map[string]func(Message), len(*old)+1)
-	for k, v := range *old {
-		next[k] = v
-	}
-	if fn == nil {
-		delete(next, typ)
-	} else {
-		next[typ] = fn
-	}
-	c.handlers.Store(&next)
 }
 
 // dispatch decodes one frame and hands it on; ok reports a delivered
@@ -94,9 +75,7 @@ func (c *Client) dispatch(typ int, data []byte) (m Message, ok bool) {
 	if c.opts.OnMessage != nil {
 		c.opts.OnMessage(m)
 	}
-	if fn := (*c.handlers.Load())[m.Type]; fn != nil {
-		fn(m)
-	} else if !knownTypes[m.Type] {
+	if !knownTypes[m.Type] {
 		c.stats.unknown.Add(1)
 		if c.log.Enabled(context.Background(), slog.LevelDebug) {
 			c.log.Debug("message of an unknown type", "type", m.Type)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestDecodeMessage(t *testing.T) {
@@ -59,15 +58,15 @@ func TestToast(t *testing.T) {
 		{`{"type":"toast","level":"success","title":"Saved","message":"Done"}`,
 			Toast{Level: LevelSuccess, Title: "Saved", Message: "Done"}},
 		{`{"type":"toast","payload":{"level":"WARNING","title":"T","message":"M","url":"https://x.example/a?b=1","timeout":5}}`,
-			Toast{Level: LevelWarning, Title: "T", Message: "M", URL: "https://x.example/a?b=1", Timeout: 5 * time.Second}},
+			Toast{Level: LevelWarning, Title: "T", Message: "M", URL: "https://x.example/a?b=1"}},
 		{`{"type":"toast","level":"error","payload":{"message":"nested wins"},"message":"flat"}`,
 			Toast{Level: LevelError, Message: "nested wins"}},
 		{`{"type":"toast","level":"bogus","message":"m","url":"javascript:alert(1)","timeout":4000}`,
-			Toast{Level: LevelInfo, Message: "m", Timeout: 4 * time.Second}},
+			Toast{Level: LevelInfo, Message: "m"}},
 		{`{"type":"notification","level":40,"title":12,"body":"b","link":"http://h/x","timeout_ms":1500}`,
-			Toast{Level: LevelError, Title: "12", Message: "b", URL: "http://h/x", Timeout: 1500 * time.Millisecond}},
+			Toast{Level: LevelError, Title: "12", Message: "b", URL: "http://h/x"}},
 		{`{"type":"toast","title":"  a\u0007b\tc\u202e  ","message":"l1\r\n\n\n\nl2\u0000","timeout":"1h"}`,
-			Toast{Level: LevelInfo, Title: "ab c", Message: "l1\n\nl2", Timeout: MaxTimeout}},
+			Toast{Level: LevelInfo, Title: "ab c", Message: "l1\n\nl2"}},
 		{`{"type":"toast","message":"x","url":"https://a b/","timeout":-3}`,
 			Toast{Level: LevelInfo, Message: "x"}},
 		// Userinfo disguises the host: the link would open evil.example.

@@ -14,8 +14,9 @@ type Options struct {
 	OnStatus  func(Status)   // called on every change; must not block
 	OnMessage func(Message)  // called in order, once per message (duplicates from rotation removed); hand off quickly
 	Rand      func() float64 // in [0,1); default math/rand/v2
-	// Watchers notice sleep/wake and network changes. nil means
-	// DefaultWatchers; an empty non-nil slice means none (tests).
+	// Watchers notice sleep/wake and network changes. nil means the
+	// default ones (a wall-clock jump, an OS network change); an empty
+	// non-nil slice means none (tests).
 	Watchers []Watcher
 	// CatchupSince is the last toast id the app has seen before this Run
 	// (it keeps it across restarts); the client then tracks the highest

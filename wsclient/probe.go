@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// probeTimeout bounds the reachability check.
+// probeTimeout bounds the reachability check: TCP and TLS only, the first
+// part of a handshake, so it is under DefaultHandshakeTimeout (15 s).
 const probeTimeout = 10 * time.Second
 
 // wsAddr returns host:port and whether TLS is used for the WebSocket URL.

@@ -114,7 +114,7 @@ func (r *runner) failed(err error) (time.Duration, State) {
 }
 
 func (r *runner) backoff() time.Duration {
-	d := Backoff(r.exp, r.cfg.BackoffBase, r.cfg.BackoffCap, r.c.jitter())
+	d := backoffDelay(r.exp, r.cfg.BackoffBase, r.cfg.BackoffCap, r.c.jitter())
 	if r.exp < 62 {
 		r.exp++
 	}

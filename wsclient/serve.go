@@ -74,10 +74,6 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 		return l.drop(dropAbrupt, err)
 	}
 	for {
-		sendq := c.sendq
-		if l.cur == nil {
-			sendq = nil
-		}
 		var oldErr chan error
 		if l.old != nil {
 			oldErr = l.old.errc
@@ -108,19 +104,15 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			// Any frame or pong since the ping shows the peer alive.
 			if l.cur.recv.Load() == l.cur.pingRecv {
 				c.stats.pongTimeout.Add(1)
-				if c.hooks.pongChecked != nil {
-					c.hooks.pongChecked()
-				}
+				c.trace.event(tracePongChecked)
 				return l.drop(dropAbrupt, fmt.Errorf("no answer to a ping within %s", cfg.PongWait))
 			}
-			if c.hooks.pongChecked != nil {
-				c.hooks.pongChecked()
-			}
+			c.trace.event(tracePongChecked)
 		case <-timerC(l.keep):
 			if err := l.keepalive(); err != nil {
 				return l.drop(dropAbrupt, err)
 			}
-		case m := <-sendq:
+		case m := <-c.sendq:
 			if m.abandoned.Load() {
 				continue
 			}
@@ -204,15 +196,11 @@ func (l *live) sendPing() error {
 	if err := l.cur.ping(); err != nil {
 		return err
 	}
-	if c.hooks.pingWritten != nil {
-		c.hooks.pingWritten()
-	}
+	c.trace.event(tracePingWritten)
 	if watch {
 		l.pong = c.clk.NewTimer(l.r.cfg.PongWait)
 	}
-	if c.hooks.ping != nil {
-		c.hooks.ping()
-	}
+	c.trace.event(tracePing)
 	return nil
 }
 
@@ -287,15 +275,13 @@ func (l *live) rotated(res rotated) error {
 		return nil
 	}
 	c.stats.rotations.Add(1)
-	l.old, l.cur = l.cur, nil
+	l.old = l.cur // adopt replaces l.cur
 	l.oldBye = false
 	l.oldClose = c.clk.NewTimer(rotateOverlap)
 	if err := l.adopt(res.cn); err != nil {
 		return err
 	}
-	if c.hooks.switched != nil {
-		c.hooks.switched()
-	}
+	c.trace.event(traceSwitched)
 	return nil
 }
 
@@ -320,20 +306,14 @@ func (l *live) oldGone() {
 	stop(l.oldClose)
 	l.oldClose = nil
 	l.ddGrace = c.clk.NewTimer(dedupGrace)
-	if c.hooks.oldGone != nil {
-		c.hooks.oldGone()
-	}
+	c.trace.event(traceOldGone)
 }
 
-// drop ends serve: the current connection is closed and its reader
-// awaited before anyone dials again.
+// drop says how serve ended: why, and how long the current connection
+// lived and whether it read anything (for the backoff). serve's deferred
+// cleanup then closes the connections and awaits their readers.
 func (l *live) drop(kind dropKind, err error) dropped {
-	d := dropped{kind: kind, err: err}
-	if l.cur != nil {
-		d.up = l.r.c.clk.Now().Sub(l.cur.opened)
-		d.read = l.cur.recv.Load() > 0
-	}
-	return d
+	return dropped{kind: kind, err: err, up: l.r.c.clk.Now().Sub(l.cur.opened), read: l.cur.recv.Load() > 0}
 }
 
 // cleanup closes everything serve opened and waits for every goroutine.
@@ -357,7 +337,5 @@ func (l *live) cleanup(kind dropKind) {
 	if l.old != nil {
 		l.old.abort()
 	}
-	if l.cur != nil {
-		l.cur.abort()
-	}
+	l.cur.abort()
 }

@@ -20,7 +20,9 @@ import (
 const csrfCookieName = "csrftoken"
 
 // requestTimeout bounds one HTTP exchange with the site, so a hung server
-// cannot hold the client forever.
+// cannot hold the client forever. Its TCP connect and TLS handshake are
+// each bounded by Config.HandshakeTimeout (default 15 s) as the
+// WebSocket's are; this is the whole exchange, connect to last byte.
 const requestTimeout = 20 * time.Second
 
 // maxBody bounds what we read of any response: token answers are tiny,
@@ -72,9 +74,9 @@ func newSession(cfg Config, creds Credentials) (*session, error) {
 	jar, _ := cookiejar.New(nil) // only fails with options
 	tr := &http.Transport{
 		Proxy:               proxyFor,
-		DialContext:         dialContext(&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}),
+		DialContext:         dialContext(&net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: tcpKeepAlive}),
 		TLSClientConfig:     tlsConf.Clone(), // the transport adds h2 to its own copy
-		TLSHandshakeTimeout: 15 * time.Second,
+		TLSHandshakeTimeout: cfg.HandshakeTimeout,
 		MaxIdleConns:        2,
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   true,
@@ -280,6 +282,7 @@ func (s *session) secrets(extra ...string) []string {
 		s.cookie(s.cfg.SessionCookieName), s.cookie(csrfCookieName)}, extra...)
 }
 
+// siteHeaders sets what Django's CSRF check of an https POST reads.
 func (s *session) siteHeaders(req *http.Request, referer string) {
 	req.Header.Set("User-Agent", s.cfg.UserAgent)
 	req.Header.Set("Origin", s.siteOrigin())
@@ -309,8 +312,9 @@ func redactErr(err error) error {
 	return err
 }
 
-// fetchCSRF GETs the login page so Django sets a csrftoken cookie, and
-// returns the page for its csrfmiddlewaretoken field.
+// fetchCSRF GETs the login page so Django sets a fresh csrftoken cookie;
+// the token request sends that cookie's value as X-CSRFToken, so the
+// page's form token is not needed.
 func (s *session) fetchCSRF(ctx context.Context) error {
 	_, err := s.loginPage(ctx)
 	return err
@@ -318,6 +322,9 @@ func (s *session) fetchCSRF(ctx context.Context) error {
 
 var csrfInputRE = regexp.MustCompile(`name=["']csrfmiddlewaretoken["'][^>]*value=["']([^"']+)["']|value=["']([^"']+)["'][^>]*name=["']csrfmiddlewaretoken["']`)
 
+// loginPage GETs the login form and returns its csrfmiddlewaretoken (the
+// csrftoken cookie's value when the form has none); the jar keeps the
+// cookie Django sets.
 func (s *session) loginPage(ctx context.Context) (formToken string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakeSite is a tiny Django: a login form that rotates csrftoken and a
@@ -241,4 +243,50 @@ func TestRefusalEchoIsScrubbed(t *testing.T) {
 		_, err := f.session(t, Credentials{Username: "ann", Password: password}).token(context.Background())
 		check(t, err, password, csrf)
 	})
+}
+
+// TestTokenTLSBoundByHandshakeTimeout: a site that accepts TCP but never
+// answers the TLS handshake fails the token request after
+// Config.HandshakeTimeout, as the WebSocket dial does, not after the
+// transport's own 15 s or requestTimeout.
+func TestTokenTLSBoundByHandshakeTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // silent: never answers the ClientHello
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	site := "https://" + ln.Addr().String()
+	cfg := Config{SiteURL: site, WSURL: "wss://" + ln.Addr().String(), HandshakeTimeout: 50 * time.Millisecond}.WithDefaults()
+	s, err := newSession(cfg, Credentials{SessionID: "s", CSRFToken: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Generous: the handshake timeout is 50 ms; the old fixed 15 s
+	// would run into this deadline instead.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = s.token(ctx)
+	if err == nil || !strings.Contains(err.Error(), "TLS handshake timeout") {
+		t.Fatalf("err %v, want a TLS handshake timeout", err)
+	}
 }

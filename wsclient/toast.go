@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Bounds on what a toast may carry: notification daemons truncate anyway,
@@ -16,7 +15,6 @@ const (
 	MaxTitleLen   = 200  // runes
 	MaxMessageLen = 2000 // runes
 	MaxURLLen     = 2048 // bytes
-	MaxTimeout    = 10 * time.Minute
 )
 
 // toastTypes are the message types that carry a toast (PROTOCOL.md §3).
@@ -27,27 +25,24 @@ type Toast struct {
 	Level   Level
 	Title   string
 	Message string
-	URL     string        // "" or an absolute http(s) URL without userinfo
-	Timeout time.Duration // 0 = the notifier's default
-	ID      string        // the site's id for exactly-once delivery (catchup.go); "" = none
-	Catchup bool          // pushed as part of a catch-up backlog, not live
+	URL     string // "" or an absolute http(s) URL without userinfo
+	ID      string // the site's id for exactly-once delivery (catchup.go); "" = none
+	Catchup bool   // pushed as part of a catch-up backlog, not live
 }
 
 // toastFields is the loose wire shape; every field is raw because sites
 // send numbers where we expect strings and vice versa.
 type toastFields struct {
-	Level     json.RawMessage `json:"level"`
-	Title     json.RawMessage `json:"title"`
-	Message   json.RawMessage `json:"message"`
-	Body      json.RawMessage `json:"body"`
-	Text      json.RawMessage `json:"text"`
-	URL       json.RawMessage `json:"url"`
-	Link      json.RawMessage `json:"link"`
-	Timeout   json.RawMessage `json:"timeout"`
-	TimeoutMS json.RawMessage `json:"timeout_ms"`
-	Payload   json.RawMessage `json:"payload"`
-	ID        json.RawMessage `json:"id"`
-	Catchup   json.RawMessage `json:"catchup"`
+	Level   json.RawMessage `json:"level"`
+	Title   json.RawMessage `json:"title"`
+	Message json.RawMessage `json:"message"`
+	Body    json.RawMessage `json:"body"`
+	Text    json.RawMessage `json:"text"`
+	URL     json.RawMessage `json:"url"`
+	Link    json.RawMessage `json:"link"`
+	Payload json.RawMessage `json:"payload"`
+	ID      json.RawMessage `json:"id"`
+	Catchup json.RawMessage `json:"catchup"`
 }
 
 // Toast reads a toast from a "toast" or "notification" message, with its
@@ -75,7 +70,6 @@ func (m Message) Toast() (Toast, error) {
 		Title:   cleanLine(jsonString(f.Title), MaxTitleLen),
 		Message: cleanText(firstString(f.Message, f.Body, f.Text), MaxMessageLen),
 		URL:     cleanURL(firstString(f.URL, f.Link)),
-		Timeout: parseTimeout(f.Timeout, f.TimeoutMS),
 		ID:      cleanID(jsonString(f.ID)),
 		Catchup: jsonString(f.Catchup) == "true",
 	}
@@ -97,7 +91,6 @@ func merge(a, b toastFields) toastFields {
 		Level: pick(a.Level, b.Level), Title: pick(a.Title, b.Title),
 		Message: pick(a.Message, b.Message), Body: pick(a.Body, b.Body), Text: pick(a.Text, b.Text),
 		URL: pick(a.URL, b.URL), Link: pick(a.Link, b.Link),
-		Timeout: pick(a.Timeout, b.Timeout), TimeoutMS: pick(a.TimeoutMS, b.TimeoutMS),
 		ID: pick(a.ID, b.ID), Catchup: pick(a.Catchup, b.Catchup),
 	}
 }
@@ -126,33 +119,6 @@ func parseWireLevel(raw json.RawMessage) Level {
 		return LevelInfo
 	}
 	return ParseLevel(s)
-}
-
-// parseTimeout reads "timeout" as seconds when it is a number below 1000
-// and as milliseconds above (JavaScript sites send ms), or as a Go duration
-// string ("5s"); "timeout_ms" is always milliseconds. Bounded to
-// [0, MaxTimeout].
-func parseTimeout(timeout, timeoutMS json.RawMessage) time.Duration {
-	var d time.Duration
-	if s := jsonString(timeoutMS); s != "" {
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			d = time.Duration(f * float64(time.Millisecond))
-		}
-	} else if s := strings.TrimSpace(jsonString(timeout)); s != "" {
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			if f < 1000 {
-				d = time.Duration(f * float64(time.Second))
-			} else {
-				d = time.Duration(f * float64(time.Millisecond))
-			}
-		} else if pd, err := time.ParseDuration(s); err == nil {
-			d = pd
-		}
-	}
-	if d < 0 {
-		return 0
-	}
-	return min(d, MaxTimeout)
 }
 
 // LinkURL returns the link a click may open, normalised, and whether there

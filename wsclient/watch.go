@@ -17,10 +17,10 @@ const (
 	wakeSlack = 20 * time.Second
 )
 
-// DefaultWatchers are the clock-jump (sleep/wake) detector on the real
+// defaultWatchers are the clock-jump (sleep/wake) detector on the real
 // clock and the OS network-change watcher. They sense the machine, so a
 // fake clock given to the client (tests) does not drive them.
-func DefaultWatchers(log *slog.Logger) []Watcher {
+func defaultWatchers(log *slog.Logger) []Watcher {
 	return []Watcher{WakeWatcher(clock.Real, wakeEvery, wakeSlack), netWatcher(log)}
 }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/toasttray/toasttray/wsclient"
 )
 
-// ErrCheckFailed: a step of check failed (already printed).
-var ErrCheckFailed = errors.New("check failed")
+// errCheckFailed: a step of check failed (already printed).
+var errCheckFailed = errors.New("check failed")
 
 // Check diagnoses the connection step by step: one line per step with a
 // verdict and, on failure, the likely fix. It fails when a step fails.
@@ -36,7 +36,7 @@ func Check(ctx context.Context, args []string, env Env) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("check: %w", ErrCheckFailed)
+		return fmt.Errorf("check: %w", errCheckFailed)
 	}
 	fmt.Fprintln(env.Stdout, "All steps passed.")
 	return nil

@@ -49,7 +49,7 @@ func TestCheckFailsWithFix(t *testing.T) {
 			t.Setenv(envPassword, tt.password)
 			var out bytes.Buffer
 			err := Check(context.Background(), connArgs(s, tt.args...), testEnv(&out, &bytes.Buffer{}))
-			if !errors.Is(err, ErrCheckFailed) {
+			if !errors.Is(err, errCheckFailed) {
 				t.Fatalf("Check = %v", err)
 			}
 			if !strings.Contains(out.String(), tt.step) || !strings.Contains(out.String(), "fix: ") || !strings.Contains(out.String(), tt.fix) {

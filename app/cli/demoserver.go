@@ -28,8 +28,8 @@ func DemoServer(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("demo-server", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	addr := fs.String("addr", "127.0.0.1:8765", "address to listen on (loopback unless --public)")
-	user := fs.String("user", "demo", "username that can sign in")
-	password := fs.String("password", "demo", "password of --user")
+	user := fs.String("user", wstest.DemoUser, "username that can sign in")
+	password := fs.String("password", wstest.DemoPassword, "password of --user")
 	public := fs.Bool("public", false, "allow a non-loopback --addr: the demo site and gateway answer the network, the push and control endpoints only this machine")
 	demoToasts := fs.Duration("demo-toasts", 0, "push a toast of each level in turn to the default channel this often, e.g. 5s (0: off)")
 	useTLS := fs.Bool("tls", false, "serve https/wss with a self-signed certificate, written to a temporary CA file")
@@ -97,7 +97,7 @@ func DemoServer(ctx context.Context, args []string, env Env) error {
 		}
 	}
 
-	printDemoSettings(env, s, *user, *password == "demo", caFile, *demoToasts, *public)
+	printDemoSettings(env, s, *user, *password == wstest.DemoPassword, caFile, *demoToasts, *public)
 	stop := wstest.StartDemoToasts(ctx, s, *demoToasts)
 	defer stop()
 
@@ -131,7 +131,7 @@ func printDemoSettings(env Env, s *wstest.Server, user string, defaultPassword b
 	w := env.Stdout
 	pw := "(the one given with --password)"
 	if defaultPassword {
-		pw = "demo"
+		pw = wstest.DemoPassword
 	}
 	fmt.Fprintf(w, "ToastTray demo server %s is running.\n\n", env.Version)
 	fmt.Fprintln(w, "Settings for ToastTray:")

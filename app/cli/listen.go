@@ -86,10 +86,7 @@ func (f *connFlags) parse(name, summary string, args []string, env Env, stdin io
 	if f.cfg.SiteURL == "" || f.cfg.WSURL == "" {
 		return fail("--site and --ws are required (see -h)")
 	}
-	f.cfg.UserAgent = "ToastTray"
-	if env.Version != "" {
-		f.cfg.UserAgent += "/" + env.Version
-	}
+	f.cfg.UserAgent = wsclient.UserAgent(env.Version)
 	if err := f.cfg.Validate(); err != nil {
 		return fail("%v", err)
 	}

@@ -78,7 +78,7 @@ func TestCheckSanitisesServerText(t *testing.T) {
 	var out bytes.Buffer
 	args := []string{"--site", site, "--ws", strings.Replace(site, "http", "ws", 1) + "/prod", "--user", "demo"}
 	err := Check(context.Background(), args, testEnv(&out, &bytes.Buffer{}))
-	if !errors.Is(err, ErrCheckFailed) {
+	if !errors.Is(err, errCheckFailed) {
 		t.Fatalf("Check = %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "FAIL") || !strings.Contains(out.String(), "Oops") {

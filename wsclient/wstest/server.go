@@ -51,6 +51,10 @@ const (
 	RateWindow = time.Minute
 	// CSRFCookieName is Django's default CSRF cookie.
 	CSRFCookieName = "csrftoken"
+	// DemoUser and DemoPassword are the user of a server without Users
+	// (and demo-server's and the tray's -demo defaults).
+	DemoUser     = "demo"
+	DemoPassword = "demo"
 )
 
 // Options configure a Server. The zero value is a usable server with one user
@@ -90,7 +94,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Users == nil {
-		o.Users = map[string]string{"demo": "demo"}
+		o.Users = map[string]string{DemoUser: DemoPassword}
 	}
 	def := func(s *string, v string) {
 		if *s == "" {
