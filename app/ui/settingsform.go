@@ -210,7 +210,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 		f.autostart.Disable()
 	}
 
-	f.passwordBox = container.NewVBox(f.password, f.reason("password"), f.remember)
+	f.passwordBox = container.NewVBox(container.New(layout.NewCustomPaddedVBoxLayout(0), f.password, f.reason("password")), f.remember)
 	f.sessionBox = container.NewVBox(f.sessionID, f.csrfToken, f.reason("cookies"), small(cookieHelp))
 	f.signIn = widget.NewRadioGroup([]string{signInPassword, signInSession}, func(string) { f.showSignIn() })
 	f.signIn.Horizontal = true
@@ -225,7 +225,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.saveBtn.Importance = widget.HighImportance
 
 	row := func(label string, field string, obj fyne.CanvasObject) []fyne.CanvasObject {
-		return []fyne.CanvasObject{widget.NewLabel(label), container.NewVBox(obj, f.reason(field))}
+		return []fyne.CanvasObject{widget.NewLabel(label), container.New(layout.NewCustomPaddedVBoxLayout(0), obj, f.reason(field))}
 	}
 	var basic []fyne.CanvasObject
 	basic = append(basic, row("Site URL", settings.FieldSiteURL, f.siteURL)...)
@@ -236,7 +236,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.secretLabel = widget.NewLabel("Password")
 	basic = append(basic, f.secretLabel, container.NewVBox(f.passwordBox, f.sessionBox))
 	basic = append(basic, row("Show", settings.FieldMinLevel, f.minLevel)...)
-	basic = append(basic, widget.NewLabel(""), container.NewVBox(f.sound, f.autostart))
+	basic = append(basic, widget.NewLabel(""), container.NewHBox(f.sound, f.autostart))
 
 	var adv []fyne.CanvasObject
 	adv = append(adv, row("Token path", settings.FieldTokenPath, f.tokenPath)...)
@@ -659,7 +659,7 @@ func (f *SettingsForm) save() {
 				case errors.Is(err, context.Canceled) && failed == nil:
 					f.setStatus("Saved.", widget.MediumImportance)
 				default:
-					f.failed(failed, err, "Saved, but not connected: ")
+					f.failed(failed, err, "Saved, but not connected. ")
 				}
 			})
 		})

@@ -389,7 +389,7 @@ func TestSettingsWrongPasswordOnSaveStaysOpen(t *testing.T) {
 	if r := e.f.Reason("password"); !strings.Contains(r, "did not accept") {
 		t.Errorf("password reason = %q", r)
 	}
-	want := "Saved, but not connected: The site did not accept the username and password."
+	want := "Saved, but not connected. The site did not accept the username and password."
 	if e.f.message.Text != want {
 		t.Errorf("message = %q, want %q", e.f.message.Text, want)
 	}
