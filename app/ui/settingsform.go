@@ -309,10 +309,8 @@ func small(text string) *widget.Label {
 func (f *SettingsForm) reason(field string) fyne.CanvasObject {
 	t := canvas.NewText("", theme.Color(theme.ColorNameError))
 	t.TextSize = theme.CaptionTextSize()
-	f.reasons[field] = t
-	line := canvas.NewRectangle(color.Transparent)
-	line.SetMinSize(fyne.NewSize(0, fyne.MeasureText("Ag", t.TextSize, t.TextStyle).Height))
-	return container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), container.NewStack(line, t))
+	f.reasons[field] = t // an empty Text keeps its line's height
+	return container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), t)
 }
 
 // Reason returns the reason shown for field ("" when none is shown); field
@@ -795,6 +793,9 @@ func (f *SettingsForm) runCheck(s settings.Settings, c wsclient.Credentials, sav
 		var failed *wsclient.Step
 		connected := false
 		err := f.deps.Check(ctx, cfg, c, func(st wsclient.Step) {
+			if connected {
+				return // Save stopped the check; this step only says so
+			}
 			if !st.OK {
 				failed = &st
 			}
@@ -803,7 +804,7 @@ func (f *SettingsForm) runCheck(s settings.Settings, c wsclient.Credentials, sav
 				cancel()
 			}
 			next := progress[st.Name]
-			if st.Name == "First message" && cfg.CatchupHandler == "" {
+			if connected || st.Name == "First message" && cfg.CatchupHandler == "" {
 				next = ""
 			}
 			fyne.Do(func() {
@@ -811,7 +812,7 @@ func (f *SettingsForm) runCheck(s settings.Settings, c wsclient.Credentials, sav
 					return
 				}
 				f.steps.Add(stepRow(st))
-				if st.OK && next != "" && !connected {
+				if st.OK && next != "" {
 					say(next)
 				}
 			})

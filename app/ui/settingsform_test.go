@@ -448,6 +448,7 @@ func TestSettingsValidatesOnLeavingField(t *testing.T) {
 	keyring.MockInit()
 	e := newFormEnv(t, nil)
 	pos := func() fyne.Position { return fyne.CurrentApp().Driver().AbsolutePositionForObject(e.f.wsURL) }
+	e.f.relayout()
 	before := pos()
 	e.typeIn(e.f.siteURL, "http://www.example.com")
 	if r := e.f.Reason(settings.FieldSiteURL); r != "" {
@@ -457,6 +458,7 @@ func TestSettingsValidatesOnLeavingField(t *testing.T) {
 	if r := e.f.Reason(settings.FieldSiteURL); r == "" {
 		t.Error("left an invalid site URL: no reason")
 	}
+	e.f.relayout()
 	if after := pos(); after != before {
 		t.Errorf("the reason moved the next field from %v to %v", before, after)
 	}
