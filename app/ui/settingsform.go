@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"strings"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -41,8 +43,8 @@ type SettingsDeps struct {
 	SetAutostart func(on bool) error
 	// Check runs the connection diagnosis, reporting each step.
 	Check func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error
-	// OnSaved is called on the UI thread after a successful Save (the
-	// window process closes its window then).
+	// OnSaved is called on the UI thread once a Save is written and the
+	// site accepted the sign-in (the window process closes its window then).
 	OnSaved func()
 	// Note, if set, is shown above the form (e.g. demo mode).
 	Note string
@@ -68,33 +70,49 @@ var levelChoices = []struct {
 // firstRunText is the one sentence a new user sees.
 const firstRunText = "Welcome! Fill in your site's address, its WebSocket URL and how you sign in, then press Save (Test connection checks them first)."
 
+// cookieHelp says where a browser shows the two cookies.
+const cookieHelp = "Sign in to the site in your browser, open its developer tools (F12), then " +
+	"Storage (Firefox) or Application (Chrome, Edge) → Cookies → the site's address, " +
+	"and copy the values of sessionid and csrftoken."
+
+// advancedFields are the fields on the Advanced tab: Save switches to it
+// when only they need attention.
+var advancedFields = map[string]bool{
+	settings.FieldTokenPath: true, settings.FieldLoginPath: true, settings.FieldRouteKey: true,
+	settings.FieldKeepaliveHandler: true, settings.FieldCatchupHandler: true, settings.FieldCAFile: true,
+}
+
 // SettingsForm is the settings window's content. Its widgets are fields so
 // tests can type into and tap them.
 type SettingsForm struct {
 	deps SettingsDeps
 
 	intro                        *widget.Label
-	siteURL, wsURL, tokenPath    *widget.Entry
-	loginPath, channel, routeKey *widget.Entry
+	siteURL, wsURL, tokenPath    *entry
+	loginPath, channel, routeKey *entry
+	username, password           *entry
+	sessionID, csrfToken         *entry
+	keepalive, catchup, caFile   *entry
 	signIn                       *widget.RadioGroup
-	username, password           *widget.Entry
 	remember                     *widget.Check
-	sessionID, csrfToken         *widget.Entry
-	keepalive, catchup           *widget.Entry
 	minLevel                     *widget.Select
 	sound, autostart             *widget.Check
 	testBtn, saveBtn, forgetBtn  *widget.Button
 	passwordBox, sessionBox      *fyne.Container
 	secretLabel                  *widget.Label
-	steps                        *fyne.Container
+	tabs                         *container.AppTabs
+	activity                     *widget.Activity
 	message                      *widget.Label
-	reasons                      map[string]*canvas.Text
-	reasonBoxes                  []reasonBox
-	form                         *fyne.Container
-	touched                      map[string]bool   // fields the user edited: their reasons show
-	showAll                      bool              // Save or Test pressed: every reason shows
-	filling                      bool              // fill is setting the fields, not the user
-	loaded                       settings.Settings // what Load returned: Save replaces it whole or not at all
+	detailsBtn                   *widget.Button
+	details                      *container.Scroll // the finished steps, shown by detailsBtn
+	steps                        *fyne.Container
+	reasons                      map[string]*canvas.Text // one line reserved under each field
+	visited                      map[string]bool         // fields the user left (all once Save or Test was pressed): their reasons show
+	authReason                   string                  // the site refused the sign-in: shown at the sign-in fields until an edit
+	filling                      bool                    // fill is setting the fields, not the user
+	running                      context.CancelFunc      // cancels the check in progress; nil when none
+	gen                          int                     // bumped when results go stale: late reports of an older check are dropped
+	loaded                       settings.Settings       // what Load returned: Save replaces it whole or not at all
 	content                      fyne.CanvasObject
 	startAtLogin                 bool // as loaded
 	busy                         sync.WaitGroup
@@ -115,106 +133,153 @@ type formHooks struct {
 	loaded, saved, checked func()
 }
 
+// entry is a widget.Entry that says when the user leaves it: the form
+// checks a field then, not on every keystroke.
+type entry struct {
+	widget.Entry
+	onLeave func()
+}
+
+func newEntry(password bool) *entry {
+	e := &entry{}
+	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
+	e.ExtendBaseWidget(e)
+	if password {
+		e.Password = true
+		var reveal *widget.Button
+		reveal = widget.NewButtonWithIcon("", theme.VisibilityOffIcon(), func() {
+			e.Password = !e.Password
+			if e.Password {
+				reveal.SetIcon(theme.VisibilityOffIcon())
+			} else {
+				reveal.SetIcon(theme.VisibilityIcon())
+			}
+			e.Refresh()
+		})
+		reveal.Importance = widget.LowImportance
+		e.ActionItem = reveal
+	}
+	return e
+}
+
+// FocusLost checks the field the user just left.
+func (e *entry) FocusLost() {
+	e.Entry.FocusLost()
+	if e.onLeave != nil {
+		e.onLeave()
+	}
+}
+
 func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f := &SettingsForm{deps: deps, hooks: hooks, reasons: map[string]*canvas.Text{},
-		touched: map[string]bool{}}
+		visited: map[string]bool{}}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 
-	changed := func(field string) func(string) {
-		return func(string) {
-			if !f.filling {
-				f.touched[field] = true
-			}
-			f.validate()
-		}
-	}
-	entry := func(field, placeholder string) *widget.Entry {
-		e := widget.NewEntry()
+	field := func(key, placeholder string, password bool) *entry {
+		e := newEntry(password)
 		e.SetPlaceHolder(placeholder)
-		e.OnChanged = changed(field)
-		return e
-	}
-	secret := func(field, placeholder string) *widget.Entry {
-		e := widget.NewPasswordEntry()
-		e.SetPlaceHolder(placeholder)
-		e.OnChanged = changed(field)
+		e.OnChanged = func(string) { f.edited(key) }
+		e.onLeave = func() { f.leave(key) }
 		return e
 	}
 	f.intro = widget.NewLabel("")
 	f.intro.Wrapping = fyne.TextWrapWord
 	f.intro.Hide()
-	f.siteURL = entry(settings.FieldSiteURL, "https://www.example.com")
-	f.wsURL = entry(settings.FieldWSURL, "wss://ws.example.com/prod")
-	f.tokenPath = entry(settings.FieldTokenPath, settings.DefaultTokenPath)
-	f.loginPath = entry(settings.FieldLoginPath, settings.DefaultLoginPath)
-	f.channel = entry(settings.FieldChannel, "empty: the site's default channel")
-	f.routeKey = entry(settings.FieldRouteKey, settings.DefaultRouteKey)
-	f.username = entry(settings.FieldUsername, "your login name")
-	f.password = secret("password", "password")
-	f.remember = widget.NewCheck("Remember password in the system keyring", func(bool) { f.validate() })
-	f.sessionID = secret("cookies", "value of the sessionid cookie")
-	f.csrfToken = secret("cookies", "value of the csrftoken cookie")
-	f.keepalive = entry(settings.FieldKeepaliveHandler, "empty: no keepalive messages")
-	f.catchup = entry(settings.FieldCatchupHandler, "empty: missed notifications are not fetched")
+	f.siteURL = field(settings.FieldSiteURL, "https://www.example.com", false)
+	f.wsURL = field(settings.FieldWSURL, "wss://ws.example.com/prod", false)
+	f.tokenPath = field(settings.FieldTokenPath, settings.DefaultTokenPath, false)
+	f.loginPath = field(settings.FieldLoginPath, settings.DefaultLoginPath, false)
+	f.channel = field(settings.FieldChannel, "empty: the site's default channel", false)
+	f.routeKey = field(settings.FieldRouteKey, settings.DefaultRouteKey, false)
+	f.username = field(settings.FieldUsername, "your login name", false)
+	f.password = field("password", "password", true)
+	f.remember = widget.NewCheck("Remember password in the system keyring", func(bool) { f.edited("password") })
+	f.sessionID = field("cookies", "value of the sessionid cookie", true)
+	f.csrfToken = field("cookies", "value of the csrftoken cookie", true)
+	f.keepalive = field(settings.FieldKeepaliveHandler, "empty: no keepalive messages", false)
+	f.catchup = field(settings.FieldCatchupHandler, "empty: missed notifications are not fetched", false)
+	f.caFile = field(settings.FieldCAFile, "empty: the system's certificate authorities", false)
 	labels := make([]string, len(levelChoices))
 	for i, c := range levelChoices {
 		labels[i] = c.label
 	}
-	f.minLevel = widget.NewSelect(labels, nil)
-	f.sound = widget.NewCheck("Play a sound for errors", nil)
-	f.autostart = widget.NewCheck("Start ToastTray when I log in", nil)
+	f.minLevel = widget.NewSelect(labels, func(string) { f.edited("") })
+	f.sound = widget.NewCheck("Play a sound for errors", func(bool) { f.edited("") })
+	f.autostart = widget.NewCheck("Start ToastTray when I log in", func(bool) { f.edited("") })
 	if deps.SetAutostart == nil {
 		f.autostart.Disable()
 	}
 
-	f.passwordBox = container.NewVBox(f.password, f.reason(""), f.remember)
-	f.sessionBox = container.NewVBox(
-		f.sessionID, f.csrfToken, f.reason("cookies"),
-		small("Copy them from your browser's developer tools while signed in to the site."))
+	f.passwordBox = container.NewVBox(container.New(layout.NewCustomPaddedVBoxLayout(0), f.password, f.reason("password")), f.remember)
+	f.sessionBox = container.NewVBox(f.sessionID, f.csrfToken, f.reason("cookies"), small(cookieHelp))
 	f.signIn = widget.NewRadioGroup([]string{signInPassword, signInSession}, func(string) { f.showSignIn() })
 	f.signIn.Horizontal = true
 	f.signIn.Required = true
 
 	f.testBtn = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), f.test)
-	f.forgetBtn = widget.NewButtonWithIcon("Forget credentials", theme.DeleteIcon(), f.forget)
+	f.forgetBtn = widget.NewButtonWithIcon("Forget credentials", theme.DeleteIcon(), f.confirmForget)
 	if f.deps.Forget == nil {
 		f.forgetBtn.Hide()
 	}
 	f.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.save)
 	f.saveBtn.Importance = widget.HighImportance
-	f.steps = container.New(layout.NewCustomPaddedVBoxLayout(-2 * theme.InnerPadding()))
-	f.message = widget.NewLabel("")
-	f.message.Wrapping = fyne.TextWrapWord
-	f.message.Hide()
 
 	row := func(label string, field string, obj fyne.CanvasObject) []fyne.CanvasObject {
-		return []fyne.CanvasObject{widget.NewLabel(label), container.NewVBox(obj, f.reason(field))}
+		return []fyne.CanvasObject{widget.NewLabel(label), container.New(layout.NewCustomPaddedVBoxLayout(0), obj, f.reason(field))}
 	}
-	var cells []fyne.CanvasObject
-	cells = append(cells, row("Site URL", settings.FieldSiteURL, f.siteURL)...)
-	cells = append(cells, row("WebSocket URL", settings.FieldWSURL, f.wsURL)...)
-	cells = append(cells, row("Token path", settings.FieldTokenPath, f.tokenPath)...)
-	cells = append(cells, row("Login path", settings.FieldLoginPath, f.loginPath)...)
-	cells = append(cells, row("Channel", settings.FieldChannel, f.channel)...)
-	cells = append(cells, row("Route key", settings.FieldRouteKey, f.routeKey)...)
-	cells = append(cells, row("Sign in with", settings.FieldAuth, f.signIn)...)
-	cells = append(cells, row("Username", settings.FieldUsername, f.username)...)
+	var basic []fyne.CanvasObject
+	basic = append(basic, row("Site URL", settings.FieldSiteURL, f.siteURL)...)
+	basic = append(basic, row("WebSocket URL", settings.FieldWSURL, f.wsURL)...)
+	basic = append(basic, row("Channel", settings.FieldChannel, f.channel)...)
+	basic = append(basic, row("Sign in with", settings.FieldAuth, f.signIn)...)
+	basic = append(basic, row("Username", settings.FieldUsername, f.username)...)
 	f.secretLabel = widget.NewLabel("Password")
-	cells = append(cells, f.secretLabel, container.NewVBox(f.passwordBox, f.sessionBox))
-	cells = append(cells, row("Keepalive handler", settings.FieldKeepaliveHandler, f.keepalive)...)
-	cells = append(cells, row("Catch-up handler", settings.FieldCatchupHandler, f.catchup)...)
-	cells = append(cells, row("Show", settings.FieldMinLevel, f.minLevel)...)
-	cells = append(cells, widget.NewLabel(""), container.NewVBox(f.sound, f.autostart))
-	form := container.New(layout.NewFormLayout(), cells...)
-	f.form = form
+	basic = append(basic, f.secretLabel, container.NewVBox(f.passwordBox, f.sessionBox))
+	basic = append(basic, row("Show", settings.FieldMinLevel, f.minLevel)...)
+	basic = append(basic, widget.NewLabel(""), container.NewHBox(f.sound, f.autostart))
+
+	var adv []fyne.CanvasObject
+	adv = append(adv, row("Token path", settings.FieldTokenPath, f.tokenPath)...)
+	adv = append(adv, row("Login path", settings.FieldLoginPath, f.loginPath)...)
+	adv = append(adv, row("Route key", settings.FieldRouteKey, f.routeKey)...)
+	adv = append(adv, row("Keepalive handler", settings.FieldKeepaliveHandler, f.keepalive)...)
+	adv = append(adv, row("Catch-up handler", settings.FieldCatchupHandler, f.catchup)...)
+	adv = append(adv, row("CA file", settings.FieldCAFile, f.caFile)...)
+	advanced := container.NewVBox(
+		small("The defaults suit a standard installation of the site; change these only when the site's administrator tells you to."),
+		container.New(layout.NewFormLayout(), adv...))
+
+	f.tabs = container.NewAppTabs(
+		container.NewTabItem("Connection", container.NewVScroll(container.NewPadded(container.New(layout.NewFormLayout(), basic...)))),
+		container.NewTabItem("Advanced", container.NewVScroll(container.NewPadded(advanced))))
+
+	// The status line has room for two lines whether or not it says
+	// anything, so results and progress never move the form.
+	f.activity = widget.NewActivity()
+	f.activity.Hide()
+	f.message = widget.NewLabel("")
+	f.message.Wrapping = fyne.TextWrapWord
+	f.detailsBtn = widget.NewButton("Show details", f.toggleDetails)
+	f.detailsBtn.Importance = widget.LowImportance
+	f.detailsBtn.Hide()
+	f.steps = container.New(layout.NewCustomPaddedVBoxLayout(-2 * theme.InnerPadding()))
+	f.details = container.NewVScroll(f.steps)
+	f.details.SetMinSize(fyne.NewSize(0, 160))
+	f.details.Hide()
+	reserve := canvas.NewRectangle(color.Transparent)
+	reserve.SetMinSize(fyne.NewSize(0, widget.NewLabel("1\n2").MinSize().Height))
+	status := container.NewStack(reserve, container.NewBorder(nil, nil, f.activity, f.detailsBtn, f.message))
 
 	buttons := container.NewHBox(f.testBtn, f.forgetBtn, layout.NewSpacer(), f.saveBtn)
 	top := container.NewVBox(f.intro)
 	if deps.Note != "" {
-		top.Add(small(deps.Note))
+		note := widget.NewLabel(deps.Note)
+		note.Wrapping = fyne.TextWrapWord
+		note.Importance = widget.WarningImportance
+		top.Add(note)
 	}
-	bottom := container.NewVBox(widget.NewSeparator(), f.steps, f.message, buttons)
-	f.content = container.NewBorder(top, bottom, nil, nil, container.NewVScroll(container.NewPadded(form)))
+	bottom := container.NewVBox(widget.NewSeparator(), f.details, status, buttons)
+	f.content = container.NewBorder(top, bottom, nil, nil, f.tabs)
 
 	f.setEnabled(false) // until the settings are loaded
 	f.busy.Add(1)
@@ -238,33 +303,21 @@ func small(text string) *widget.Label {
 	return l
 }
 
-// reason returns the (hidden until needed) text that shows why field is
-// invalid, right under it, indented like the entry's text.
+// reason returns the line under field where its reason shows, indented
+// like the entry's text. The line keeps its height when empty, so a reason
+// appearing never pushes the fields below it.
 func (f *SettingsForm) reason(field string) fyne.CanvasObject {
 	t := canvas.NewText("", theme.Color(theme.ColorNameError))
 	t.TextSize = theme.CaptionTextSize()
-	if field == "" {
-		field = "password"
-	}
-	f.reasons[field] = t
-	box := container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), t)
-	box.Hide()
-	f.reasonBoxes = append(f.reasonBoxes, reasonBox{field: field, box: box})
-	return box
-}
-
-type reasonBox struct {
-	field string
-	box   *fyne.Container
+	f.reasons[field] = t // an empty Text keeps its line's height
+	return container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), t)
 }
 
 // Reason returns the reason shown for field ("" when none is shown); field
 // is a settings.Field* key, "password" or "cookies".
 func (f *SettingsForm) Reason(field string) string {
-	for _, rb := range f.reasonBoxes {
-		if rb.field == field && rb.box.Visible() {
-			return f.reasons[field].Text
-		}
+	if t := f.reasons[field]; t != nil {
+		return t.Text
 	}
 	return ""
 }
@@ -282,20 +335,21 @@ func (f *SettingsForm) load() {
 		f.fill(s, c)
 		// Saved settings were submitted once: say at once what is wrong
 		// with them. A first run starts quiet.
-		f.showAll = exists
-		if !exists {
+		if exists {
+			f.visitAll()
+		} else {
 			f.intro.SetText(firstRunText)
 			f.intro.Show()
 			f.relayout()
 		}
 		switch {
 		case err != nil:
-			f.say("Could not read the saved settings, showing defaults: " + err.Error())
+			f.setStatus("Could not read the saved settings, showing defaults: "+err.Error(), widget.DangerImportance)
 		case cerr != nil && !isNotFound(cerr):
-			f.say("Could not read the saved credentials: " + cerr.Error())
+			f.setStatus("Could not read the saved credentials: "+cerr.Error(), widget.DangerImportance)
 		}
 		f.setEnabled(true)
-		f.validate()
+		f.refresh()
 		f.signal(f.hooks.loaded)
 	})
 }
@@ -321,6 +375,7 @@ func (f *SettingsForm) fill(s settings.Settings, c wsclient.Credentials) {
 	f.csrfToken.SetText(c.CSRFToken)
 	f.keepalive.SetText(s.KeepaliveHandler)
 	f.catchup.SetText(s.CatchupHandler)
+	f.caFile.SetText(s.CAFile)
 	f.sound.SetChecked(s.SoundOnError)
 	f.autostart.SetChecked(s.StartAtLogin)
 	f.minLevel.SetSelectedIndex(0)
@@ -337,8 +392,7 @@ func (f *SettingsForm) fill(s settings.Settings, c wsclient.Credentials) {
 	f.showSignIn()
 }
 
-// collect reads the form into Settings and Credentials. What the form does
-// not show (e.g. CAFile) is kept from the loaded settings.
+// collect reads the form into Settings and Credentials.
 func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 	s := f.loaded
 	s.SiteURL = f.siteURL.Text
@@ -351,6 +405,7 @@ func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 	s.RememberPassword = f.remember.Checked
 	s.KeepaliveHandler = f.keepalive.Text
 	s.CatchupHandler = f.catchup.Text
+	s.CAFile = f.caFile.Text
 	s.SoundOnError = f.sound.Checked
 	s.StartAtLogin = f.autostart.Checked
 	s.MinLevel = wsclient.LevelInfo
@@ -387,29 +442,87 @@ func (f *SettingsForm) problems() map[string]string {
 	return out
 }
 
-// validate shows the reason next to each invalid field the user has
-// edited (every field once Save or Test was pressed), and returns all.
-func (f *SettingsForm) validate() map[string]string {
-	p := f.problems()
-	relayout := false
-	for _, rb := range f.reasonBoxes {
-		r := p[rb.field]
-		show := r != "" && (f.showAll || f.touched[rb.field])
-		if show != rb.box.Visible() {
-			relayout = true
-		}
-		if show {
-			f.reasons[rb.field].Text = r
-			f.reasons[rb.field].Refresh()
-			rb.box.Show()
-		} else {
-			rb.box.Hide()
-		}
+// secretField is the reason key of the sign-in fields in use.
+func (f *SettingsForm) secretField() string {
+	if f.signIn.Selected == signInSession {
+		return "cookies"
 	}
-	if relayout {
-		f.relayout()
+	return "password"
+}
+
+// refresh shows the reason of every visited invalid field (and the site's
+// refusal at the sign-in fields), hides the others, and returns all
+// problems.
+func (f *SettingsForm) refresh() map[string]string {
+	p := f.problems()
+	for key, t := range f.reasons {
+		r := ""
+		if f.visited[key] {
+			r = p[key]
+		}
+		if r == "" && key == f.secretField() {
+			r = f.authReason
+		}
+		if t.Text != r {
+			t.Text = r
+			t.Refresh()
+		}
 	}
 	return p
+}
+
+// visitAll makes every field's reason show (Save or Test was pressed, or
+// the settings were saved before).
+func (f *SettingsForm) visitAll() {
+	for key := range f.reasons {
+		f.visited[key] = true
+	}
+}
+
+// leave checks the field the user just left.
+func (f *SettingsForm) leave(key string) {
+	if f.filling {
+		return
+	}
+	f.visited[key] = true
+	f.refresh()
+}
+
+// edited is the user changing anything: earlier results no longer apply
+// (a running check is stopped), and a field's reason goes once the field
+// is fixed; new reasons wait until the user leaves the field.
+func (f *SettingsForm) edited(key string) {
+	if f.filling {
+		return
+	}
+	f.clearResults()
+	f.authReason = ""
+	if t := f.reasons[key]; t != nil && t.Text != "" && f.problems()[key] == "" {
+		t.Text = ""
+		t.Refresh()
+	}
+	if key == "password" || key == "cookies" {
+		f.refresh() // the site's refusal shown there is gone
+	}
+}
+
+// clearResults removes the status line and check details and stops a
+// running check.
+func (f *SettingsForm) clearResults() {
+	f.gen++
+	if f.running != nil {
+		f.running()
+		f.running = nil
+		f.setEnabled(true)
+	}
+	if f.message.Text == "" && !f.detailsBtn.Visible() {
+		return
+	}
+	f.setStatus("", widget.MediumImportance)
+	f.steps.RemoveAll()
+	f.detailsBtn.Hide()
+	f.details.Hide()
+	f.relayout()
 }
 
 // relayout lays the form out again: showing or hiding an object does not
@@ -420,6 +533,9 @@ func (f *SettingsForm) relayout() {
 	}
 }
 
+// showSignIn shows the fields of the chosen sign-in. A newly chosen method
+// starts quiet: its fields are empty because the user has not got to them
+// yet, not because they made a mistake.
 func (f *SettingsForm) showSignIn() {
 	if f.signIn.Selected == signInSession {
 		f.secretLabel.SetText("Cookies")
@@ -430,7 +546,12 @@ func (f *SettingsForm) showSignIn() {
 		f.sessionBox.Hide()
 		f.passwordBox.Show()
 	}
-	f.validate()
+	if !f.filling {
+		delete(f.visited, "cookies")
+		delete(f.visited, "password")
+		f.edited(settings.FieldAuth)
+	}
+	f.refresh()
 	f.relayout()
 }
 
@@ -444,72 +565,145 @@ func (f *SettingsForm) setEnabled(on bool) {
 	}
 }
 
-// say shows a message under the form; "" hides it.
-func (f *SettingsForm) say(msg string) {
+// setStatus shows msg on the status line ("" clears it); High importance
+// means work in progress and shows the spinner.
+func (f *SettingsForm) setStatus(msg string, imp widget.Importance) {
+	f.message.Importance = imp
 	f.message.SetText(msg)
-	f.message.Importance = widget.MediumImportance
-	if msg == "" {
-		f.message.Hide()
+	if imp == widget.HighImportance {
+		f.message.Importance = widget.MediumImportance
+		f.message.Refresh()
+		f.activity.Show()
+		f.activity.Start()
 	} else {
-		f.message.Show()
+		f.activity.Stop()
+		f.activity.Hide()
+	}
+}
+
+func (f *SettingsForm) toggleDetails() {
+	if f.details.Visible() {
+		f.details.Hide()
+		f.detailsBtn.SetText("Show details")
+	} else {
+		f.details.Show()
+		f.detailsBtn.SetText("Hide details")
 	}
 	f.relayout()
 }
 
-func (f *SettingsForm) sayError(msg string) {
-	f.say(msg)
-	f.message.Importance = widget.DangerImportance
-	f.message.Refresh()
+// blocked says why nothing was saved or tested, and brings the tab with
+// the first field to fix to the front.
+func (f *SettingsForm) blocked(p map[string]string, msg string) {
+	f.clearResults()
+	f.setStatus(msg, widget.DangerImportance)
+	onlyAdvanced := true
+	for key := range p {
+		onlyAdvanced = onlyAdvanced && advancedFields[key]
+	}
+	f.tabs.SelectIndex(map[bool]int{false: 0, true: 1}[onlyAdvanced])
 }
 
-// save validates, then writes keyring and settings on a goroutine (keyring
-// calls may block on an unlock prompt) and shows the outcome.
+// save writes the settings and keyring on a goroutine (keyring calls may
+// block on an unlock prompt), then connects once with them: the window
+// closes only when the site let us in, and stays open with the reason
+// when it did not.
 func (f *SettingsForm) save() {
-	f.showAll = true
-	if p := f.validate(); len(p) > 0 {
-		f.sayError(fmt.Sprintf("Not saved: %d field(s) need attention.", len(p)))
+	f.visitAll()
+	if p := f.refresh(); len(p) > 0 {
+		f.blocked(p, fmt.Sprintf("Not saved: %d field(s) need attention (marked in red).", len(p)))
 		f.signal(f.hooks.saved)
 		return
 	}
+	f.clearResults()
 	s, c := f.collect()
+	stored := c
 	if s.Auth == settings.AuthPassword && !s.RememberPassword {
-		c.Password = "" // not remembered: delete what was saved
+		stored.Password = "" // not remembered: delete what was saved
 	}
 	autostartChanged := s.StartAtLogin != f.startAtLogin
 	f.setEnabled(false)
-	f.say("Saving…")
+	f.setStatus("Saving…", widget.HighImportance)
 	f.busy.Add(1)
 	go func() {
 		defer f.busy.Done()
-		err := f.deps.Save(s, c)
+		err := f.deps.Save(s, stored)
 		var aerr error
 		if err == nil && autostartChanged && f.deps.SetAutostart != nil {
 			aerr = f.deps.SetAutostart(s.StartAtLogin)
 		}
 		fyne.Do(func() {
-			defer f.signal(f.hooks.saved)
-			f.setEnabled(true)
 			if err != nil {
-				f.sayError("Not saved; your previous settings are unchanged. " + err.Error())
+				f.setEnabled(true)
+				f.setStatus("Not saved; your previous settings are unchanged. "+err.Error(), widget.DangerImportance)
+				f.signal(f.hooks.saved)
 				return
 			}
 			f.loaded = s
 			if aerr != nil {
-				f.sayError("Saved, but start at login could not be changed: " + aerr.Error())
+				f.setEnabled(true)
+				f.setStatus("Saved, but start at login could not be changed: "+aerr.Error(), widget.DangerImportance)
+				f.signal(f.hooks.saved)
 				return
 			}
 			f.startAtLogin = s.StartAtLogin
-			f.say("Saved.")
-			if f.deps.OnSaved != nil {
-				f.deps.OnSaved()
-			}
+			f.runCheck(s, c, true, f.hooks.saved, func(failed *wsclient.Step, err error) {
+				switch {
+				case err == nil:
+					f.setStatus("Saved and connected.", widget.SuccessImportance)
+					if f.deps.OnSaved != nil {
+						f.deps.OnSaved()
+					}
+				case errors.Is(err, context.Canceled) && failed == nil:
+					f.setStatus("Saved.", widget.MediumImportance)
+				default:
+					f.failed(failed, err, "Saved, but not connected. ")
+				}
+			})
 		})
 	}()
 }
 
-// forget deletes the saved secrets for the site and user in the form.
+// confirmForget asks before deleting the saved secrets.
+func (f *SettingsForm) confirmForget() {
+	s, _ := f.collect()
+	who := s.Username
+	if who == "" {
+		who = "you"
+	}
+	msg := fmt.Sprintf("This deletes the saved password and cookies of %s at %s from the system keyring.\n"+
+		"When you close this window ToastTray signs out and stays signed out until you enter them again.", who, s.SiteURL)
+	w := windowOf(f.content)
+	if w == nil {
+		return
+	}
+	d := dialog.NewConfirm("Forget saved credentials?", msg, func(ok bool) {
+		if ok {
+			f.forget()
+		}
+	}, w)
+	d.SetConfirmText("Forget")
+	d.SetDismissText("Cancel")
+	d.Show()
+}
+
+// windowOf is the window showing obj (dialogs need one).
+func windowOf(obj fyne.CanvasObject) fyne.Window {
+	d := fyne.CurrentApp().Driver()
+	c := d.CanvasForObject(obj)
+	for _, w := range d.AllWindows() {
+		if w.Canvas() == c {
+			return w
+		}
+	}
+	return nil
+}
+
+// forget deletes the saved secrets for the site and user in the form. The
+// tray reads the keyring again when this window closes.
 func (f *SettingsForm) forget() {
 	s, _ := f.collect()
+	f.clearResults()
 	f.setEnabled(false)
 	f.busy.Add(1)
 	go func() {
@@ -519,73 +713,196 @@ func (f *SettingsForm) forget() {
 			defer f.signal(f.hooks.saved)
 			f.setEnabled(true)
 			if err != nil {
-				f.sayError("Could not forget the credentials: " + err.Error())
+				f.setStatus("Could not forget the credentials: "+err.Error(), widget.DangerImportance)
 				return
 			}
+			f.filling = true // not the user's edit: keep the message below
 			f.password.SetText("")
 			f.sessionID.SetText("")
 			f.csrfToken.SetText("")
-			f.say("Saved credentials deleted from the keyring.")
+			f.filling = false
+			f.refresh()
+			f.setStatus("Saved credentials deleted from the keyring. ToastTray signs out when you close this window.", widget.MediumImportance)
 		})
 	}()
 }
 
-// test runs the connection check with the form's values (saved or not) and
-// lists each step as it completes.
+// test runs the connection check with the form's values (saved or not).
 func (f *SettingsForm) test() {
-	s, c := f.collect()
-	f.steps.RemoveAll()
-	f.showAll = true
-	if p := f.validate(); len(p) > 0 {
-		f.sayError("Fix the fields marked in red first.")
+	f.visitAll()
+	if p := f.refresh(); len(p) > 0 {
+		f.blocked(p, "Fix the fields marked in red, then test again.")
 		f.signal(f.hooks.checked)
 		return
 	}
-	f.say("")
-	f.testBtn.Disable()
-	f.steps.Add(widget.NewLabel("Testing…"))
+	f.clearResults()
+	s, c := f.collect()
+	f.setEnabled(false)
+	f.runCheck(s, c, false, f.hooks.checked, func(failed *wsclient.Step, err error) {
+		switch {
+		case err == nil:
+			f.setStatus("Connection works.", widget.SuccessImportance)
+		case errors.Is(err, context.Canceled) && failed == nil:
+			f.setStatus("", widget.MediumImportance)
+		default:
+			f.failed(failed, err, "")
+		}
+	})
+}
+
+// progress is what the status line says while a step runs, keyed by the
+// step before it ("" = the first).
+var progress = map[string]string{
+	"":                    "Checking the settings…",
+	"Settings":            "Checking DNS (looking up the site and the gateway)…",
+	"DNS":                 "Connecting to the site and the gateway…",
+	"TCP":                 "Setting up secure connections (TLS)…",
+	"TLS":                 "Signing in…",
+	"Sign in":             "Getting a connection token…",
+	"Token":               "Opening the WebSocket connection…",
+	"WebSocket handshake": "Waiting up to 5 s for a first message (a quiet site sends none)…",
+	"First message":       "Asking the site for missed notifications (catch-up)…",
+}
+
+// runCheck runs deps.Check, saying on the status line which step is
+// running and keeping the finished ones for the details. For Save it
+// stops once the WebSocket handshake worked (the rest only takes time).
+// done runs on the UI thread with the failed step (if any) and the error
+// (nil when it worked), unless an edit made the check stale; hook runs
+// after it either way.
+func (f *SettingsForm) runCheck(s settings.Settings, c wsclient.Credentials, saving bool, hook func(), done func(failed *wsclient.Step, err error)) {
+	say := func(text string) {
+		if saving {
+			text = "Saved — connecting: " + strings.ToLower(text[:1]) + text[1:]
+		}
+		f.setStatus(text, widget.HighImportance)
+	}
 	cfg := s.Config(f.deps.Version)
 	ctx, cancel := context.WithTimeout(f.ctx, 2*time.Minute)
+	f.running = cancel
+	gen := f.gen
+	if saving {
+		f.setStatus("Saved — connecting…", widget.HighImportance)
+	} else {
+		say(progress[""])
+	}
 	f.busy.Add(1)
 	go func() {
 		defer f.busy.Done()
 		defer cancel()
-		first := true
+		var failed *wsclient.Step
+		connected := false
 		err := f.deps.Check(ctx, cfg, c, func(st wsclient.Step) {
+			if connected {
+				return // Save stopped the check; this step only says so
+			}
+			if !st.OK {
+				failed = &st
+			}
+			if saving && st.OK && st.Name == "WebSocket handshake" {
+				connected = true
+				cancel()
+			}
+			next := progress[st.Name]
+			if connected || st.Name == "First message" && cfg.CatchupHandler == "" {
+				next = ""
+			}
 			fyne.Do(func() {
-				if first {
-					f.steps.RemoveAll()
-					first = false
+				if gen != f.gen {
+					return
 				}
 				f.steps.Add(stepRow(st))
+				if st.OK && next != "" {
+					say(next)
+				}
 			})
 		})
+		if connected {
+			err = nil
+		}
 		fyne.Do(func() {
-			defer f.signal(f.hooks.checked)
-			f.testBtn.Enable()
-			if first {
-				f.steps.RemoveAll()
+			defer f.signal(hook)
+			if gen != f.gen { // an edit stopped it and cleared its results
+				return
 			}
-			switch {
-			case err == nil:
-				f.say("Connection works.")
-			case errors.Is(err, context.Canceled):
-			default:
-				f.sayError("Connection failed: " + err.Error())
+			f.running = nil
+			f.setEnabled(true)
+			if len(f.steps.Objects) > 0 {
+				f.detailsBtn.Show()
 			}
+			if err != nil && failed == nil && !errors.Is(err, context.Canceled) {
+				f.steps.Add(small(err.Error()))
+				f.detailsBtn.Show()
+			}
+			done(failed, err)
+			f.relayout()
 		})
 	}()
 }
 
-// stepRow is one line of the check's result: ✓/✗, name, detail, fix.
+// failed says in one plain sentence what went wrong (the steps are behind
+// Show details), and puts a refused sign-in next to the sign-in fields.
+func (f *SettingsForm) failed(step *wsclient.Step, err error, prefix string) {
+	cookies := f.signIn.Selected == signInSession
+	if errors.Is(err, wsclient.ErrSignedOut) {
+		f.authReason = "the site did not accept this username and password"
+		if cookies {
+			f.authReason = "the site did not accept these cookies: copy them again from a signed-in browser"
+		}
+		f.refresh()
+	}
+	f.setStatus(prefix+plainFailure(step, err, cookies), widget.DangerImportance)
+}
+
+// plainFailure is the one sentence for a failed check: which step, in
+// words a user knows. The technical detail is in the step rows.
+func plainFailure(step *wsclient.Step, err error, cookies bool) string {
+	switch {
+	case errors.Is(err, wsclient.ErrSignedOut) && cookies:
+		return "The site did not accept the cookies; they may have expired."
+	case errors.Is(err, wsclient.ErrSignedOut):
+		return "The site did not accept the username and password."
+	case errors.Is(err, wsclient.ErrRateLimited):
+		return "The site is limiting connections right now; try again in a minute."
+	case errors.Is(err, context.DeadlineExceeded) && step == nil:
+		return "The check took too long and was stopped."
+	case step == nil:
+		return "The check could not run."
+	}
+	switch step.Name {
+	case "Settings":
+		return "Some settings are not valid."
+	case "Proxy":
+		return "The proxy setting (HTTPS_PROXY) is not valid."
+	case "DNS":
+		return "The site's or the gateway's address could not be found."
+	case "TCP":
+		return "Could not connect to the site or the gateway."
+	case "TLS":
+		return "The secure connection (TLS) could not be set up."
+	case "Sign in":
+		return "Could not sign in to the site."
+	case "Token":
+		return "The site did not hand out a connection token."
+	case "WebSocket handshake":
+		return "The WebSocket gateway refused the connection."
+	case "First message":
+		return "The gateway closed the connection at once."
+	case "Catch-up":
+		return "The site does not answer catch-up requests."
+	}
+	return step.Name + " failed."
+}
+
+// stepRow is one line of the check's details: ✓/✗, name, detail, fix.
 func stepRow(st wsclient.Step) fyne.CanvasObject {
 	icon := widget.NewIcon(theme.ConfirmIcon())
 	if !st.OK {
 		icon = widget.NewIcon(theme.NewErrorThemedResource(theme.CancelIcon()))
 	}
 	text := st.Name
-	if st.Detail != "" {
-		text += ": " + st.Detail
+	if d := plainDetail(st); d != "" {
+		text += ": " + d
 	}
 	if ms := st.Elapsed.Milliseconds(); ms > 0 {
 		text += fmt.Sprintf(" (%d ms)", ms)
@@ -599,6 +916,18 @@ func stepRow(st wsclient.Step) fyne.CanvasObject {
 		l.Importance = widget.DangerImportance
 	}
 	return container.NewBorder(nil, nil, icon, nil, l)
+}
+
+// plainDetail drops what the row already says from a step's detail: the
+// step's own name ("Sign in: sign-in: …") and wsclient's error classes
+// ("signed out: …").
+func plainDetail(st wsclient.Step) string {
+	d := st.Detail
+	d = strings.TrimPrefix(d, strings.ToLower(strings.ReplaceAll(st.Name, " ", "-"))+": ")
+	for _, class := range []error{wsclient.ErrSignedOut, wsclient.ErrRateLimited, wsclient.ErrRejected} {
+		d = strings.TrimPrefix(d, class.Error()+": ")
+	}
+	return d
 }
 
 func (f *SettingsForm) signal(hook func()) {

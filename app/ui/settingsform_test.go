@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,6 +32,7 @@ type formEnv struct {
 	loaded  chan struct{}
 	done    chan struct{} // save or forget finished
 	checked chan struct{}
+	w       fyne.Window
 	check   func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error
 }
 
@@ -44,6 +46,7 @@ func newFormEnv(t *testing.T, prepare func(settings.Store, creds.Store)) *formEn
 		loaded:  make(chan struct{}, 1),
 		done:    make(chan struct{}, 1),
 		checked: make(chan struct{}, 1),
+		check:   okCheck,
 	}
 	if prepare != nil {
 		prepare(e.store, e.keys)
@@ -73,8 +76,8 @@ func newFormEnv(t *testing.T, prepare func(settings.Store, creds.Store)) *formEn
 		checked: func() { e.checked <- struct{}{} },
 	})
 	t.Cleanup(e.f.Close)
-	w := test.NewTempWindow(t, e.f.Content())
-	w.Resize(fyne.NewSize(640, 720))
+	e.w = test.NewTempWindow(t, e.f.Content())
+	e.w.Resize(fyne.NewSize(640, 720))
 	close(windowReady)
 	wait(t, e.loaded, "settings to load")
 	return e
@@ -89,10 +92,62 @@ func wait(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
+// okCheck is a check whose every step works; like wsclient.Check it
+// stops when ctx ends.
+func okCheck(ctx context.Context, _ wsclient.Config, _ wsclient.Credentials, report func(wsclient.Step)) error {
+	for _, name := range []string{"Settings", "DNS", "TCP", "TLS", "Sign in", "Token", "WebSocket handshake", "First message"} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		report(wsclient.Step{Name: name, OK: true})
+	}
+	return nil
+}
+
 // set replaces an entry's text the way a user does: select all, type.
-func set(e *widget.Entry, text string) {
+func set(e *entry, text string) {
 	e.SetText("")
 	test.Type(e, text)
+}
+
+// typeIn focuses en, replaces its text by typing, and stays there.
+func (e *formEnv) typeIn(en *entry, text string) {
+	e.w.Canvas().Focus(en)
+	set(en, text)
+}
+
+// leave moves the focus away from the focused field.
+func (e *formEnv) leave() { e.w.Canvas().Unfocus() }
+
+// dialogButton finds the button labelled text in the dialog on top.
+func (e *formEnv) dialogButton(text string) *widget.Button {
+	top := e.w.Canvas().Overlays().Top()
+	if top == nil {
+		return nil
+	}
+	var find func(o fyne.CanvasObject) *widget.Button
+	find = func(o fyne.CanvasObject) *widget.Button {
+		switch v := o.(type) {
+		case *widget.Button:
+			if v.Text == text {
+				return v
+			}
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				if b := find(c); b != nil {
+					return b
+				}
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(v).Objects() {
+				if b := find(c); b != nil {
+					return b
+				}
+			}
+		}
+		return nil
+	}
+	return find(top)
 }
 
 func (e *formEnv) fillValid() {
@@ -117,10 +172,11 @@ func TestSettingsFirstRunExplains(t *testing.T) {
 	if r := e.f.Reason(settings.FieldSiteURL); r != "" {
 		t.Errorf("untouched empty site URL already shows %q", r)
 	}
-	set(e.f.wsURL, "wss://ws.example.com/prod")
+	e.typeIn(e.f.wsURL, "wss://ws.example.com/prod")
 	set(e.f.wsURL, "")
+	e.leave()
 	if e.f.Reason(settings.FieldWSURL) == "" {
-		t.Error("edited, now empty WebSocket URL shows no reason")
+		t.Error("left empty WebSocket URL shows no reason")
 	}
 	if e.f.Reason(settings.FieldSiteURL) != "" {
 		t.Error("untouched site URL shows a reason")
@@ -144,7 +200,7 @@ func TestSettingsInvalidInputShowsReason(t *testing.T) {
 	}
 
 	cases := []struct {
-		entry *widget.Entry
+		entry *entry
 		text  string
 		field string
 	}{
@@ -157,7 +213,9 @@ func TestSettingsInvalidInputShowsReason(t *testing.T) {
 	}
 	for _, c := range cases {
 		old := c.entry.Text
-		set(c.entry, c.text)
+		e.f.tabs.SelectIndex(map[bool]int{false: 0, true: 1}[advancedFields[c.field]])
+		e.typeIn(c.entry, c.text)
+		e.leave()
 		if r := e.f.Reason(c.field); r == "" {
 			t.Errorf("%s = %q shows no reason", c.field, c.text)
 		}
@@ -186,7 +244,7 @@ func TestSettingsSaveWritesFileAndKeyring(t *testing.T) {
 	e.f.minLevel.SetSelectedIndex(2)
 	test.Tap(e.f.saveBtn)
 	wait(t, e.done, "save")
-	if e.f.message.Text != "Saved." || e.saved != 1 {
+	if e.f.message.Text != "Saved and connected." || e.saved != 1 {
 		t.Fatalf("message %q, OnSaved calls %d", e.f.message.Text, e.saved)
 	}
 	s, exists, err := e.store.Load()
@@ -246,6 +304,12 @@ func TestSettingsSessionCookies(t *testing.T) {
 	if e.f.passwordBox.Visible() || !e.f.sessionBox.Visible() {
 		t.Fatal("cookie fields not shown for cookie sign-in")
 	}
+	if !strings.Contains(strings.Join(labelsIn(e.f.sessionBox), "\n"), "developer tools") {
+		t.Error("cookie sign-in does not say where to find the cookies")
+	}
+	if r := e.f.Reason("cookies"); r != "" {
+		t.Errorf("cookie sign-in just chosen already shows %q", r)
+	}
 	test.Tap(e.f.saveBtn)
 	wait(t, e.done, "save")
 	if e.f.Reason("cookies") == "" {
@@ -265,14 +329,171 @@ func TestSettingsSessionCookies(t *testing.T) {
 	if err != nil || c.SessionID != "abc123" || c.CSRFToken != "tok456" || c.Password != "" {
 		t.Errorf("keyring = %+v, %v", c, err)
 	}
+}
+
+// Forget credentials asks first, says what it does, and Cancel keeps them.
+func TestSettingsForgetAsksFirst(t *testing.T) {
+	keyring.MockInit()
+	e := newFormEnv(t, nil)
+	e.fillValid()
+	test.Tap(e.f.saveBtn)
+	wait(t, e.done, "save")
 
 	test.Tap(e.f.forgetBtn)
+	if e.dialogButton("Forget") == nil || e.dialogButton("Cancel") == nil {
+		t.Fatal("Forget credentials acted without asking")
+	}
+	if !strings.Contains(strings.Join(labelsIn(e.w.Canvas().Overlays().Top()), "\n"), "keyring") {
+		t.Errorf("the question does not say what Forget does: %q", labelsIn(e.w.Canvas().Overlays().Top()))
+	}
+	test.Tap(e.dialogButton("Cancel"))
+	if _, err := e.keys.Load("https://www.example.com", "alice"); err != nil {
+		t.Fatalf("after Cancel: %v", err)
+	}
+
+	test.Tap(e.f.forgetBtn)
+	test.Tap(e.dialogButton("Forget"))
 	wait(t, e.done, "forget")
 	if _, err := e.keys.Load("https://www.example.com", "alice"); !errors.Is(err, creds.ErrNotFound) {
 		t.Errorf("after Forget: %v", err)
 	}
-	if e.f.sessionID.Text != "" {
-		t.Error("forgotten cookie still in the form")
+	if e.f.password.Text != "" || !strings.Contains(e.f.message.Text, "close this window") {
+		t.Errorf("after Forget: password %q, message %q", e.f.password.Text, e.f.message.Text)
+	}
+}
+
+// signedOut fails at sign-in the way wsclient.Check does for a wrong
+// password.
+func signedOut(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error {
+	for _, name := range []string{"Settings", "DNS", "TCP", "TLS"} {
+		report(wsclient.Step{Name: name, OK: true})
+	}
+	err := &wsclient.TokenError{Op: "sign-in", Fix: "check the username and password",
+		Err: fmt.Errorf("%w: the site did not accept the username and password", wsclient.ErrSignedOut)}
+	report(wsclient.Step{Name: "Sign in", Detail: "sign-in: " + err.Err.Error(), Fix: err.Fix})
+	return fmt.Errorf("Sign in: %w", err)
+}
+
+// A wrong password on Save keeps the window open and says so at the
+// password, in one sentence without doubled prefixes; editing clears it.
+func TestSettingsWrongPasswordOnSaveStaysOpen(t *testing.T) {
+	keyring.MockInit()
+	e := newFormEnv(t, nil)
+	e.fillValid()
+	e.check = signedOut
+	test.Tap(e.f.saveBtn)
+	wait(t, e.done, "save")
+	if e.saved != 0 {
+		t.Error("window closed although the site refused the password")
+	}
+	if r := e.f.Reason("password"); !strings.Contains(r, "did not accept") {
+		t.Errorf("password reason = %q", r)
+	}
+	want := "Saved, but not connected. The site did not accept the username and password."
+	if e.f.message.Text != want {
+		t.Errorf("message = %q, want %q", e.f.message.Text, want)
+	}
+	all := strings.Join(labelsIn(e.f.steps), "\n")
+	if strings.Contains(all, "sign-in:") || strings.Contains(all, "signed out:") ||
+		!strings.Contains(all, "Sign in: the site did not accept the username and password") {
+		t.Errorf("details = %q", all)
+	}
+	if !e.f.detailsBtn.Visible() || e.f.details.Visible() {
+		t.Error("details are not behind the toggle")
+	}
+
+	e.check = okCheck
+	e.typeIn(e.f.password, "right")
+	if r := e.f.Reason("password"); r != "" || e.f.message.Text != "" {
+		t.Errorf("after editing the password: reason %q, message %q", r, e.f.message.Text)
+	}
+	test.Tap(e.f.saveBtn)
+	wait(t, e.done, "save")
+	if e.saved != 1 {
+		t.Errorf("accepted password: OnSaved calls %d (message %q)", e.saved, e.f.message.Text)
+	}
+}
+
+// Results go when anything is edited: a "Connection works." no longer
+// applies to changed fields, nor "fix the fields" to fixed ones.
+func TestSettingsEditClearsStaleResults(t *testing.T) {
+	keyring.MockInit()
+	e := newFormEnv(t, nil)
+	e.fillValid()
+	test.Tap(e.f.testBtn)
+	wait(t, e.checked, "check")
+	if e.f.message.Text != "Connection works." {
+		t.Fatalf("message = %q", e.f.message.Text)
+	}
+	e.typeIn(e.f.channel, "other")
+	if e.f.message.Text != "" || e.f.detailsBtn.Visible() || len(e.f.steps.Objects) != 0 {
+		t.Errorf("after an edit: message %q, details %v", e.f.message.Text, e.f.detailsBtn.Visible())
+	}
+
+	set(e.f.channel, "bad channel")
+	test.Tap(e.f.testBtn)
+	wait(t, e.checked, "check")
+	if !strings.Contains(e.f.message.Text, "Fix the fields") {
+		t.Fatalf("message = %q", e.f.message.Text)
+	}
+	set(e.f.channel, "ops")
+	if e.f.message.Text != "" {
+		t.Errorf("fixed field, message still %q", e.f.message.Text)
+	}
+}
+
+// A field is checked when the user leaves it, not while they type, and
+// the reason appearing moves nothing.
+func TestSettingsValidatesOnLeavingField(t *testing.T) {
+	keyring.MockInit()
+	e := newFormEnv(t, nil)
+	pos := func() fyne.Position { return fyne.CurrentApp().Driver().AbsolutePositionForObject(e.f.wsURL) }
+	e.f.relayout()
+	before := pos()
+	e.typeIn(e.f.siteURL, "http://www.example.com")
+	if r := e.f.Reason(settings.FieldSiteURL); r != "" {
+		t.Errorf("while typing: reason %q", r)
+	}
+	e.w.Canvas().Focus(e.f.wsURL)
+	if r := e.f.Reason(settings.FieldSiteURL); r == "" {
+		t.Error("left an invalid site URL: no reason")
+	}
+	e.f.relayout()
+	if after := pos(); after != before {
+		t.Errorf("the reason moved the next field from %v to %v", before, after)
+	}
+}
+
+// The status line says which step runs while it runs, the first-message
+// wait too, and results do not resize the form.
+func TestSettingsTestShowsProgress(t *testing.T) {
+	keyring.MockInit()
+	e := newFormEnv(t, nil)
+	e.fillValid()
+	e.f.relayout()
+	size := e.f.tabs.Size()
+	var seen []string
+	e.check = func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error {
+		for _, name := range []string{"Settings", "DNS", "TCP", "TLS", "Sign in", "Token", "WebSocket handshake"} {
+			seen = append(seen, e.f.message.Text)
+			report(wsclient.Step{Name: name, OK: true})
+		}
+		seen = append(seen, e.f.message.Text)
+		return nil
+	}
+	test.Tap(e.f.testBtn)
+	wait(t, e.checked, "check")
+	want := []string{"Checking the settings", "Checking DNS", "Connecting", "TLS", "Signing in", "token", "WebSocket", "first message"}
+	if len(seen) != len(want) {
+		t.Fatalf("progress %q", seen)
+	}
+	for i, w := range want {
+		if !strings.Contains(seen[i], w) {
+			t.Errorf("progress %d = %q, want it to mention %q", i, seen[i], w)
+		}
+	}
+	if e.f.tabs.Size() != size {
+		t.Errorf("the result resized the form from %v to %v", size, e.f.tabs.Size())
 	}
 }
 
@@ -293,17 +514,13 @@ func TestSettingsTestConnectionShowsSteps(t *testing.T) {
 	if gotCfg.SiteURL != "https://www.example.com" || gotCfg.Channel != "ops" || gotCreds.Password != "s3cret" {
 		t.Errorf("check got %+v / user %q", gotCfg, gotCreds.Username)
 	}
-	var texts []string
-	for _, o := range e.f.steps.Objects {
-		texts = append(texts, labelsIn(o)...)
-	}
-	all := strings.Join(texts, "\n")
+	all := strings.Join(labelsIn(e.f.steps), "\n")
 	for _, want := range []string{"Site reachable: 200 OK (12 ms)", "Sign in: login form returned again", "→ check the password"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("steps %q lack %q", all, want)
 		}
 	}
-	if !strings.Contains(e.f.message.Text, "sign-in failed") {
+	if e.f.message.Text != "Could not sign in to the site." {
 		t.Errorf("message = %q", e.f.message.Text)
 	}
 	if e.f.testBtn.Disabled() {
@@ -321,12 +538,18 @@ func labelsIn(o fyne.CanvasObject) []string {
 			out = append(out, labelsIn(c)...)
 		}
 		return out
+	case fyne.Widget:
+		var out []string
+		for _, c := range test.WidgetRenderer(v).Objects() {
+			out = append(out, labelsIn(c)...)
+		}
+		return out
 	}
 	return nil
 }
 
 // Saved settings that are invalid show every reason at once, laid out
-// under their fields (showing an object does not lay out its container).
+// under their fields.
 func TestSettingsSavedInvalidShowsReasonsLaidOut(t *testing.T) {
 	keyring.MockInit()
 	e := newFormEnv(t, func(st settings.Store, _ creds.Store) {
@@ -340,14 +563,8 @@ func TestSettingsSavedInvalidShowsReasonsLaidOut(t *testing.T) {
 		if e.f.Reason(field) == "" {
 			t.Errorf("%s: no reason shown for saved invalid settings", field)
 		}
-	}
-	for _, rb := range e.f.reasonBoxes {
-		if !rb.box.Visible() {
-			continue
-		}
-		text := e.f.reasons[rb.field]
-		if rb.box.Size().Height < text.MinSize().Height || text.Size().Width <= 0 {
-			t.Errorf("%s: reason shown but not laid out: box %v, text %v", rb.field, rb.box.Size(), text.Size())
+		if text := e.f.reasons[field]; text.Size().Width <= 0 || text.Size().Height < text.MinSize().Height {
+			t.Errorf("%s: reason shown but not laid out: %v", field, text.Size())
 		}
 	}
 }
