@@ -66,8 +66,8 @@ func TestIntegrationNotifyClick(t *testing.T) {
 	history := make(chan string, 10)
 	n := notify.NewBeeep(notify.BeeepOptions{
 		AppName: "ToastTray", IconDir: t.TempDir(),
-		OpenURL:   func(u string) error { opened <- u; return nil },
-		OnOpen:    func(w string) { history <- w },
+		OpenURL: func(u string) error { opened <- u; return nil },
+		OnOpen:  func(w string) { history <- w },
 	})
 	t.Cleanup(n.Close)
 	// A burst of one per window: the second and third toasts become a
