@@ -131,7 +131,11 @@ func (c *controller) announce(now time.Time) time.Time {
 	if site == "" {
 		site = "the site"
 	}
-	n, ok := c.ann.step(c.status, site, now)
+	st := c.status
+	if st.State == wsclient.StateSignedOut && c.target.CredsProblem != "" {
+		st.Err = c.target.CredsProblem // the keyring's fault, not the site's
+	}
+	n, ok := c.ann.step(st, site, now)
 	due := c.ann.due()
 	c.mu.Unlock()
 	if ok {

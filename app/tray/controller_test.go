@@ -335,6 +335,21 @@ func TestControllerAnnouncements(t *testing.T) {
 	}
 }
 
+// Signed out because the keyring could not be read: the notice says so,
+// not "no password is saved".
+func TestControllerAnnouncesKeyringProblem(t *testing.T) {
+	target := site
+	target.CredsProblem = "loading credentials for demo@example.com: the system keyring is not available: locked"
+	h := newHarness(t, target)
+	h.draw()
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateSignedOut, Err: "token: signed out: no session and no password"})
+	h.expectStatus("Cannot read the keyring — open Settings")
+	want := "The system keyring could not be read: unlock it, then choose Reconnect now. Click to open Settings and sign in again."
+	if n := h.announced(); n.Body != want {
+		t.Fatalf("announced %q", n.Body)
+	}
+}
+
 // "Show errors while paused" is a choice: on by default, toggled from the
 // Pause submenu, passed to the backend with the pause.
 func TestControllerPauseErrorsChoice(t *testing.T) {

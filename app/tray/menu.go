@@ -137,7 +137,7 @@ func Render(v View, now time.Time) Menu {
 			m.Detail = Reason(st.Err, "")
 			if v.CredsProblem != "" {
 				m.Status = "Cannot read the keyring — open Settings"
-				m.Detail = v.CredsProblem
+				m.Detail = Reason(v.CredsProblem, "")
 			}
 		default: // StateStopped and anything unknown
 			m.Icon = assets.TrayOffline
@@ -252,6 +252,7 @@ var reasons = []struct{ has, say string }{
 	{"signed in, yet", "The site accepted the password but still refuses the connection as signed out."},
 	{"authentication required", "The site ended the session."},
 	{"saved credentials were deleted", "The saved credentials were deleted."},
+	{"keyring", "The system keyring could not be read: unlock it, then choose Reconnect now."},
 	{"too many requests", "The site limits how often this account may connect; ToastTray waits a minute."},
 	{"rate limit", "The site limits how often this account may connect; ToastTray waits a minute."},
 	{"csrf", "The site refused the request as a CSRF failure: check the Site URL."},

@@ -110,7 +110,7 @@ func TestRenderEveryState(t *testing.T) {
 				return v
 			}(),
 			want: Menu{Icon: assets.TraySignedOut, ReconnectEnabled: true,
-				Status: "Cannot read the keyring — open Settings", Detail: "reading credentials: keyring is locked",
+				Status: "Cannot read the keyring — open Settings", Detail: "The system keyring could not be read: unlock it, then choose Reconnect now.",
 				PauseTitle: "Pause notifications"},
 		},
 		{
