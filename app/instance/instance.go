@@ -37,6 +37,9 @@ import (
 const (
 	RequestShowSettings = "show-settings"
 	RequestShowHistory  = "show-history"
+	// RequestSignOut: the Settings window deleted the saved credentials
+	// (Forget credentials); the tray stops its connection at once.
+	RequestSignOut = "sign-out"
 )
 
 // ErrAlreadyRunning is returned by Acquire in the second process, after

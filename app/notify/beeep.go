@@ -30,10 +30,11 @@ type BeeepOptions struct {
 	// OpenURL opens a clicked notification's link in the browser; default
 	// xdg-open. Used on Linux; Windows opens the link itself.
 	OpenURL func(url string) error
-	// OnHistory is called when a notification without a link is clicked
-	// (on Linux, from the Notifier's D-Bus goroutine: it must not block);
-	// nil leaves such notifications without a click action.
-	OnHistory func()
+	// OnOpen is called with the notification's window (WindowHistory,
+	// WindowSettings) when a notification without a link is clicked (on
+	// Linux, from the Notifier's D-Bus goroutine: it must not block); nil
+	// leaves such notifications without a click action.
+	OnOpen func(window string)
 }
 
 // DefaultAppID is the app ID of FyneApp.toml, used as the Windows

@@ -43,8 +43,8 @@ var errClosed = errors.New("the notifier is closed")
 // D-Bus fails, notify-send shows them (without click actions).
 func newPlatform(opts BeeepOptions) (show func(Notification) error, closeFn func()) {
 	f := &freedesktop{
-		appName: opts.AppName, open: opts.OpenURL, onHistory: opts.OnHistory,
-		log: opts.Logger, clicks: map[uint32]string{},
+		appName: opts.AppName, open: opts.OpenURL, onOpen: opts.OnOpen,
+		log: opts.Logger, clicks: map[uint32]target{},
 	}
 	if f.open == nil {
 		f.open = xdgOpen
@@ -58,10 +58,10 @@ func newPlatform(opts BeeepOptions) (show func(Notification) error, closeFn func
 // notifications it showed; it ends when the connection closes: on close,
 // or when the bus goes away (the next notification then reconnects).
 type freedesktop struct {
-	appName   string
-	open      func(url string) error
-	onHistory func()
-	log       *slog.Logger
+	appName string
+	open    func(url string) error
+	onOpen  func(window string)
+	log     *slog.Logger
 
 	// mu is held across a Notify call, so that a click on the new
 	// notification waits until its id is recorded.
@@ -69,8 +69,8 @@ type freedesktop struct {
 	conn    *dbus.Conn // nil: not connected
 	actions bool       // the server advertises the "actions" capability
 	// clicks maps the ids of our notifications that have a click action
-	// to their URL ("" opens the history).
-	clicks map[uint32]string
+	// to what a click opens.
+	clicks map[uint32]target
 	closed bool
 	wg     sync.WaitGroup // listen
 }
@@ -97,12 +97,12 @@ func (f *freedesktop) notifyDBus(n Notification) error {
 	if err != nil {
 		return err
 	}
-	clickable := n.URL != "" || f.onHistory != nil
+	clickable := n.URL != "" || f.onOpen != nil
 	var actions []string
 	if clickable {
 		label := "Open"
 		if n.URL == "" {
-			label = "Notification history"
+			label = windowLabel[n.window()]
 		}
 		actions = []string{actionDefault, label}
 		if n.URL != "" && f.actions {
@@ -133,12 +133,19 @@ func (f *freedesktop) notifyDBus(n Notification) error {
 		if len(f.clicks) >= maxClicks {
 			delete(f.clicks, slices.Min(keys(f.clicks))) // ids grow: the oldest
 		}
-		f.clicks[id] = n.URL
+		f.clicks[id] = target{url: n.URL, window: n.window()}
 	}
 	return nil
 }
 
-func keys(m map[uint32]string) []uint32 {
+// target is what a click on a notification opens: its link, else an app
+// window.
+type target struct{ url, window string }
+
+// windowLabel names the click action of a notification without a link.
+var windowLabel = map[string]string{WindowHistory: "Notification history", WindowSettings: "Settings"}
+
+func keys(m map[uint32]target) []uint32 {
 	ks := make([]uint32, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
@@ -214,10 +221,10 @@ func (f *freedesktop) handle(sig *dbus.Signal) {
 			return
 		}
 		f.mu.Lock()
-		u, ok := f.clicks[id]
+		to, ok := f.clicks[id]
 		f.mu.Unlock()
 		if ok {
-			f.click(u)
+			f.click(to)
 		}
 	case fdoIface + ".NotificationClosed":
 		var id, reason uint32
@@ -229,15 +236,15 @@ func (f *freedesktop) handle(sig *dbus.Signal) {
 	}
 }
 
-// click acts on a click: the link in the browser, else the history.
-func (f *freedesktop) click(u string) {
-	if u == "" {
-		if f.onHistory != nil {
-			f.onHistory()
+// click acts on a click: the link in the browser, else the window.
+func (f *freedesktop) click(to target) {
+	if to.url == "" {
+		if f.onOpen != nil {
+			f.onOpen(to.window)
 		}
 		return
 	}
-	if err := f.open(u); err != nil {
+	if err := f.open(to.url); err != nil {
 		// Not the URL: it is the site's business, and may carry a token.
 		f.log.Warn("opening the notification's link", "err", err)
 	}

@@ -167,25 +167,25 @@ func TestBeeepOverDBus(t *testing.T) {
 	}
 }
 
-// clickRecorder stands in for the browser and the history window.
+// clickRecorder stands in for the browser and the app's windows.
 type clickRecorder struct {
 	opened  chan string
-	history chan struct{}
+	windows chan string
 }
 
 func newClickRecorder() *clickRecorder {
-	return &clickRecorder{opened: make(chan string, 10), history: make(chan struct{}, 10)}
+	return &clickRecorder{opened: make(chan string, 10), windows: make(chan string, 10)}
 }
 
 func (r *clickRecorder) options(iconDir string) BeeepOptions {
 	return BeeepOptions{
 		AppName: "ToastTray", IconDir: iconDir,
-		OpenURL:   func(u string) error { r.opened <- u; return nil },
-		OnHistory: func() { r.history <- struct{}{} },
+		OpenURL: func(u string) error { r.opened <- u; return nil },
+		OnOpen:  func(w string) { r.windows <- w },
 	}
 }
 
-// Clicks on our notifications open their link or the history; clicks on
+// Clicks on our notifications open their link or their window; clicks on
 // other apps' notifications, on closed ones or on unknown actions do
 // nothing. The server sends signals in order and the Notifier handles
 // them in order, so once the last click has been seen, the earlier ones
@@ -211,6 +211,13 @@ func TestClicksOverDBus(t *testing.T) {
 	if !slices.Equal(noURL.Actions, []string{"default", "Notification history"}) {
 		t.Fatalf("actions %q", noURL.Actions)
 	}
+	if err := b.Notify(Notification{Title: "Signed out", Body: "b", Window: WindowSettings}); err != nil {
+		t.Fatal(err)
+	}
+	settings := srv.next(t)
+	if !slices.Equal(settings.Actions, []string{"default", "Settings"}) {
+		t.Fatalf("actions %q", settings.Actions)
+	}
 
 	srv.emit(t, "ActionInvoked", withURL.ID+100, "default") // another app's
 	srv.emit(t, "ActionInvoked", withURL.ID, "other")
@@ -218,17 +225,23 @@ func TestClicksOverDBus(t *testing.T) {
 	srv.emit(t, "ActionInvoked", withURL.ID, "open")
 	srv.emit(t, "NotificationClosed", withURL.ID, uint32(2))
 	srv.emit(t, "ActionInvoked", withURL.ID, "default") // forgotten
+	srv.emit(t, "ActionInvoked", settings.ID, "default")
 	srv.emit(t, "ActionInvoked", noURL.ID, "default")
-	select {
-	case <-rec.history:
-	case <-time.After(10 * time.Second): // hang guard
-		t.Fatal("the history was not opened")
+	for _, want := range []string{WindowSettings, WindowHistory} {
+		select {
+		case w := <-rec.windows:
+			if w != want {
+				t.Fatalf("opened %q, want %q", w, want)
+			}
+		case <-time.After(10 * time.Second): // hang guard
+			t.Fatalf("%s was not opened", want)
+		}
 	}
 	if len(rec.opened) != 2 || <-rec.opened != link || <-rec.opened != link {
 		t.Fatalf("want the link opened twice (click and Open button)")
 	}
-	if len(rec.history) != 0 {
-		t.Fatal("history opened more than once")
+	if len(rec.windows) != 0 {
+		t.Fatal("a window opened more than once")
 	}
 
 	b.Close()
@@ -243,7 +256,7 @@ func TestClickActionsWithoutCapability(t *testing.T) {
 	srv := startFakeServer(t, "body")
 	rec := newClickRecorder()
 	opts := rec.options(t.TempDir())
-	opts.OnHistory = nil
+	opts.OnOpen = nil
 	b := NewBeeep(opts)
 	defer b.Close()
 	b.Notify(Notification{Title: "a", URL: "https://www.example.com/"})

@@ -11,10 +11,13 @@ import (
 )
 
 // Gate defaults. A burst shows DefaultBurst popups per DefaultWindow; the
-// rest become one "N more notifications" popup when the window ends.
+// rest become one "N more notifications" popup as soon as the burst is
+// over (DefaultSettle without another), at the latest when the window
+// ends. Errors never count against the burst.
 const (
 	DefaultBurst  = 3
 	DefaultWindow = 10 * time.Second
+	DefaultSettle = time.Second
 	DefaultQueue  = 16
 )
 
@@ -25,8 +28,14 @@ type GateOptions struct {
 	MinLevel wsclient.Level // below this rank nothing pops up; "" = everything
 	Burst    int            // popups per window
 	Window   time.Duration
+	// Settle is how long the Gate waits after a coalesced popup for more
+	// before it shows the summary (once per window; later ones wait for
+	// the window's end).
+	Settle time.Duration
 	// Queue bounds the popups waiting for a slow Notifier; beyond it they
-	// are counted into the next summary instead.
+	// are counted into the next summary instead, errors too: the only way
+	// an error is ever folded into a summary is a flood the desktop cannot
+	// keep up with.
 	Queue int
 	// OnPause is called when the pause changes, including when it runs
 	// out (with the zero time). It runs on Pause's caller or, when a pause
@@ -38,7 +47,7 @@ type GateOptions struct {
 type GateStats struct {
 	Submitted int // everything Submit was given
 	Filtered  int // below the minimum level
-	Paused    int // dropped during a pause
+	Paused    int // dropped during a pause (announcements included)
 	Coalesced int // folded into a summary popup
 	Shown     int // passed to the Notifier, summaries included
 	Failed    int // the Notifier returned an error
@@ -47,6 +56,12 @@ type GateStats struct {
 // Gate sits between toasts and a Notifier and decides what pops up. Submit
 // never blocks; popups are shown one at a time by the Gate's own goroutine,
 // which Close ends. It only filters popups: record history before it.
+//
+// Its rules, so that a user can trust what does not pop up: an error is
+// always shown on its own (never coalesced, never held back by the burst
+// limit, and during a pause when the pause lets errors through); a single
+// coalesced popup is shown in full, not summarised; a summary names the
+// highest level among what it stands for and comes when the burst is over.
 type Gate struct {
 	n    Notifier
 	opts GateOptions
@@ -55,15 +70,20 @@ type Gate struct {
 	closed      bool
 	minLevel    wsclient.Level
 	pausedUntil time.Time
+	pauseErrors bool // errors still pop up during the pause
 	// Current burst window.
-	windowEnd time.Time
-	shown     int
-	// Coalesced in this window, for the summary.
-	more     int
-	byLevel  map[wsclient.Level]int
-	topLevel wsclient.Level
-	urgent   bool
-	sound    bool
+	windowEnd  time.Time
+	shown      int
+	summarised bool // a summary went out before the window's end
+	// Coalesced in this window, for the summary: due at summaryAt; held is
+	// the first one, shown in full when it stays the only one.
+	summaryAt time.Time
+	held      Notification
+	more      int
+	byLevel   map[wsclient.Level]int
+	topLevel  wsclient.Level
+	urgent    bool
+	sound     bool
 	// Popups waiting for the worker, oldest first; at most opts.Queue.
 	queue []Notification
 	stats GateStats
@@ -86,6 +106,9 @@ func NewGate(n Notifier, opts GateOptions) *Gate {
 	}
 	if opts.Window <= 0 {
 		opts.Window = DefaultWindow
+	}
+	if opts.Settle <= 0 {
+		opts.Settle = DefaultSettle
 	}
 	if opts.Queue <= 0 {
 		opts.Queue = DefaultQueue
@@ -115,28 +138,61 @@ func (g *Gate) Submit(n Notification) {
 		return
 	}
 	now := g.opts.Clock.Now()
-	if now.Before(g.pausedUntil) {
-		g.stats.Paused++
+	if g.pausedLocked(now, n) {
 		return
 	}
 	if !now.Before(g.windowEnd) {
 		g.closeWindowLocked(now)
 	}
-	if g.shown < g.opts.Burst && len(g.queue) < g.opts.Queue {
+	if (n.Level == wsclient.LevelError || g.shown < g.opts.Burst) && len(g.queue) < g.opts.Queue {
 		g.shown++
-		// Bounded here, not for coalesced ones: a flood allocates nothing.
-		n.Title = Bound(n.Title, MaxTitleLen)
-		n.Body = Bound(n.Body, MaxBodyLen)
-		g.queue = append(g.queue, n)
+		g.queue = append(g.queue, bounded(n))
 	} else {
-		g.coalesceLocked(n)
+		g.coalesceLocked(n, now)
 	}
 	g.signal()
 }
 
-// coalesceLocked folds n into the window's summary.
-func (g *Gate) coalesceLocked(n Notification) {
+// Announce shows a notification about the app itself (signed out,
+// offline): never filtered by level, never coalesced, but silenced by a
+// pause like a toast of its level.
+func (g *Gate) Announce(n Notification) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed || g.pausedLocked(g.opts.Clock.Now(), n) {
+		return
+	}
+	g.queue = append(g.queue, bounded(n))
+	g.signal()
+}
+
+// pausedLocked says whether a pause holds n back, and counts it.
+func (g *Gate) pausedLocked(now time.Time, n Notification) bool {
+	if !now.Before(g.pausedUntil) || (g.pauseErrors && n.Level == wsclient.LevelError) {
+		return false
+	}
+	g.stats.Paused++
+	return true
+}
+
+func bounded(n Notification) Notification {
+	n.Title = Bound(n.Title, MaxTitleLen)
+	n.Body = Bound(n.Body, MaxBodyLen)
+	return n
+}
+
+// coalesceLocked folds n into the window's summary, due Settle from now
+// (the window's end once a summary has gone out in this window).
+func (g *Gate) coalesceLocked(n Notification, now time.Time) {
 	g.stats.Coalesced++
+	if g.more == 0 {
+		// Bounded here, not for later ones: a flood allocates nothing.
+		g.held = bounded(n)
+	}
+	g.summaryAt = g.windowEnd
+	if at := now.Add(g.opts.Settle); !g.summarised && at.Before(g.windowEnd) {
+		g.summaryAt = at
+	}
 	g.more++
 	g.byLevel[n.Level]++
 	if g.topLevel == "" || n.Level.Rank() > g.topLevel.Rank() {
@@ -151,14 +207,27 @@ func (g *Gate) coalesceLocked(n Notification) {
 // window so a steady flood stays at Burst popups per Window.
 func (g *Gate) closeWindowLocked(now time.Time) {
 	g.windowEnd = now.Add(g.opts.Window)
-	g.shown = 0
-	if g.more == 0 {
-		return
+	g.shown, g.summarised = 0, false
+	if g.flushLocked() {
+		g.shown = 1
 	}
-	g.queue = append(g.queue, summary(g.more, g.byLevel, g.topLevel, g.urgent, g.sound))
-	g.shown = 1
+}
+
+// flushLocked queues what was coalesced: the popup itself when there is
+// one, else the summary. It reports whether it queued anything.
+func (g *Gate) flushLocked() bool {
+	if g.more == 0 {
+		return false
+	}
+	if g.more == 1 {
+		g.queue = append(g.queue, g.held)
+	} else {
+		g.queue = append(g.queue, summary(g.more, g.byLevel, g.topLevel, g.urgent, g.sound))
+	}
 	g.more, g.topLevel, g.urgent, g.sound = 0, "", false, false
+	g.held, g.summaryAt = Notification{}, time.Time{}
 	clear(g.byLevel)
+	return true
 }
 
 // SetMinLevel changes the level filter; "" shows everything.
@@ -169,14 +238,15 @@ func (g *Gate) SetMinLevel(l wsclient.Level) {
 }
 
 // Pause stops popups until the given time; a zero or past time resumes.
-// What arrives meanwhile is dropped (history still records it).
-func (g *Gate) Pause(until time.Time) {
+// What arrives meanwhile is dropped (history still records it), except
+// errors when showErrors.
+func (g *Gate) Pause(until time.Time, showErrors bool) {
 	g.mu.Lock()
 	if !until.After(g.opts.Clock.Now()) {
 		until = time.Time{}
 	}
 	changed := !until.Equal(g.pausedUntil)
-	g.pausedUntil = until
+	g.pausedUntil, g.pauseErrors = until, showErrors
 	g.mu.Unlock()
 	if changed && g.opts.OnPause != nil {
 		g.opts.OnPause(until)
@@ -185,7 +255,7 @@ func (g *Gate) Pause(until time.Time) {
 }
 
 // Resume ends a pause.
-func (g *Gate) Resume() { g.Pause(time.Time{}) }
+func (g *Gate) Resume() { g.Pause(time.Time{}, false) }
 
 // PausedUntil is the end of the current pause, zero when not paused.
 func (g *Gate) PausedUntil() time.Time {
@@ -224,8 +294,7 @@ func (g *Gate) signal() {
 }
 
 // run is the Gate's goroutine: it shows queued popups and keeps one timer,
-// for the earliest of "the window with coalesced popups ends" and "the
-// pause runs out". With nothing pending it holds no timer, so an idle Gate
+// for the earliest of "the summary is due" and "the pause runs out". With nothing pending it holds no timer, so an idle Gate
 // never wakes.
 func (g *Gate) run() {
 	defer g.wg.Done()
@@ -288,7 +357,7 @@ func (g *Gate) run() {
 func (g *Gate) deadlineLocked() time.Time {
 	var d time.Time
 	if g.more > 0 {
-		d = g.windowEnd
+		d = g.summaryAt
 	}
 	if !g.pausedUntil.IsZero() && (d.IsZero() || g.pausedUntil.Before(d)) {
 		d = g.pausedUntil
@@ -296,13 +365,18 @@ func (g *Gate) deadlineLocked() time.Time {
 	return d
 }
 
-// tick handles a timer: a window ending with coalesced popups, a pause
-// running out.
+// tick handles a timer: a summary due (the burst is over, or its window
+// ends), a pause running out.
 func (g *Gate) tick() {
 	g.mu.Lock()
 	now := g.opts.Clock.Now()
-	if g.more > 0 && !now.Before(g.windowEnd) {
+	switch {
+	case g.more == 0 || now.Before(g.summaryAt):
+	case !now.Before(g.windowEnd):
 		g.closeWindowLocked(now)
+	default:
+		g.flushLocked()
+		g.summarised = true
 	}
 	ended := !g.pausedUntil.IsZero() && !now.Before(g.pausedUntil)
 	if ended {
@@ -339,15 +413,25 @@ func Tomorrow(now time.Time) time.Time {
 
 // MissedSummaryOver: a catch-up backlog (toasts the site kept while the
 // desktop was away) of more than this many pops up as one summary; a few
-// are shown one by one, like live toasts.
+// are shown one by one, like live toasts. Errors in it pop up on their
+// own either way (the first MissedErrors of them).
 const MissedSummaryOver = 3
 
+// MissedErrors bounds the errors of one backlog that pop up on their own;
+// more are counted into the summary.
+const MissedErrors = 10
+
 // Missed collects a catch-up backlog for SubmitMissed, oldest first. Its
-// zero value is empty; however long the backlog, it keeps only the first
-// MissedSummaryOver notifications and counts the rest.
+// zero value is empty; however long the backlog, it keeps only a few
+// notifications and counts the rest.
 type Missed struct {
-	first   []Notification
-	n       int
+	first []Notification // the first MissedSummaryOver
+	errs  []Notification // the first MissedErrors errors
+	n     int
+	// The rest: everything not in errs, for the summary. last is its
+	// newest, shown in full when it is the only one.
+	rest    int
+	last    Notification
 	byLevel map[wsclient.Level]int
 	top     wsclient.Level
 	urgent  bool
@@ -356,13 +440,19 @@ type Missed struct {
 
 // Add records one notification of the backlog.
 func (m *Missed) Add(n Notification) {
+	m.n++
 	if len(m.first) < MissedSummaryOver {
 		m.first = append(m.first, n)
+	}
+	if n.Level == wsclient.LevelError && len(m.errs) < MissedErrors {
+		m.errs = append(m.errs, n)
+		return
 	}
 	if m.byLevel == nil {
 		m.byLevel = map[wsclient.Level]int{}
 	}
-	m.n++
+	m.rest++
+	m.last = n
 	m.byLevel[n.Level]++
 	if m.top == "" || n.Level.Rank() > m.top.Rank() {
 		m.top = n.Level
@@ -375,9 +465,10 @@ func (m *Missed) Add(n Notification) {
 func (m *Missed) Len() int { return m.n }
 
 // SubmitMissed offers a backlog and empties m: up to MissedSummaryOver
-// go through Submit one by one; more become one "N notifications while
-// you were away" popup at the highest level among them, which the level
-// filter, pause and burst limit treat as one notification.
+// go through Submit one by one; of more, the errors go through Submit one
+// by one and the rest become one "N notifications while you were away"
+// popup at the highest level among them (a single one is shown in full),
+// which the level filter, pause and burst limit treat as one notification.
 func (g *Gate) SubmitMissed(m *Missed) {
 	defer func() { *m = Missed{} }()
 	if m.n <= MissedSummaryOver {
@@ -386,7 +477,19 @@ func (g *Gate) SubmitMissed(m *Missed) {
 		}
 		return
 	}
-	s := summary(m.n, m.byLevel, m.top, m.urgent, m.sound)
-	s.Title = fmt.Sprintf("%d notifications while you were away", m.n)
-	g.Submit(s)
+	for _, n := range m.errs {
+		g.Submit(n)
+	}
+	switch {
+	case m.rest == 1:
+		g.Submit(m.last)
+	case m.rest > 1:
+		s := summary(m.rest, m.byLevel, m.top, m.urgent, m.sound)
+		s.Title = fmt.Sprintf("%d notifications while you were away", m.rest)
+		if len(m.errs) > 0 {
+			s.Title = fmt.Sprintf("%d more notifications while you were away", m.rest)
+		}
+		s.Title += " — highest: " + LevelName(m.top)
+		g.Submit(s)
+	}
 }

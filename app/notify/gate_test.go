@@ -75,9 +75,13 @@ func TestMinLevel(t *testing.T) {
 	}
 }
 
+// A burst shows three popups; the rest become one summary as soon as the
+// burst is over (Settle), not when the window ends. It names the highest
+// level and opens the history. A second summary in the same window waits
+// for the window's end, and counts as the next window's first popup.
 func TestBurstCoalescing(t *testing.T) {
 	g, r, clk := newGate(t, GateOptions{})
-	levels := []wsclient.Level{"info", "info", "info", "info", "error", "warning", "info"}
+	levels := []wsclient.Level{"info", "info", "info", "info", "warning", "success", "info", "info"}
 	for i, l := range levels {
 		g.Submit(n(l, fmt.Sprint(i)))
 	}
@@ -86,39 +90,117 @@ func TestBurstCoalescing(t *testing.T) {
 			t.Fatalf("popup %d = %s", i, got)
 		}
 	}
-	// The worker now waits for the window's end; nothing else shows.
 	clk.BlockUntil(1, nil)
-	if d := clk.Deadlines(); len(d) != 1 || d[0] != 10*time.Second {
-		t.Fatalf("deadlines %v", d)
+	if d := clk.Deadlines(); len(d) != 1 || d[0] != DefaultSettle {
+		t.Fatalf("deadlines %v, want the summary %v after the burst", d, DefaultSettle)
 	}
 	r.none(t, g, 3)
-	clk.Advance(9 * time.Second)
-	r.none(t, g, 3)
-	clk.Advance(time.Second)
-	s := r.next(t)
-	want := Notification{Title: "4 more notifications", Body: "1 error, 1 warning, 2 info — see Notification history", Level: "error", Urgent: true, Sound: true}
-	if s != want {
+	clk.Advance(DefaultSettle)
+	want := Notification{Title: "5 more notifications — highest: Warning",
+		Body:  "1 warning, 1 success, 3 info — click to see them in Notification history",
+		Level: "warning", Window: WindowHistory}
+	if s := r.next(t); s != want {
 		t.Fatalf("summary %+v", s)
 	}
-	// The summary opened a new window: two more popups fit, then coalesce.
-	for i := range 3 {
-		g.Submit(n("info", fmt.Sprint("w2-", i)))
+	// Still in the first window: the next summary waits for its end.
+	for i := range 2 {
+		g.Submit(n("info", fmt.Sprint("w1-", i)))
 	}
-	r.next(t)
-	r.next(t)
 	clk.BlockUntil(1, nil)
-	clk.Advance(10 * time.Second)
-	if s := r.next(t); s.Title != "1 more notification" || s.Urgent || s.Level != "info" {
+	if d := clk.Deadlines(); len(d) != 1 || d[0] != DefaultWindow-DefaultSettle {
+		t.Fatalf("deadlines %v", d)
+	}
+	clk.Advance(DefaultWindow - DefaultSettle)
+	if s := r.next(t); s.Title != "2 more notifications — highest: Info" || s.Urgent {
 		t.Fatalf("%+v", s)
+	}
+	// The summary opened a new window: two more popups fit.
+	g.Submit(n("info", "w2-0"))
+	g.Submit(n("info", "w2-1"))
+	if r.next(t).Title != "w2-0" || r.next(t).Title != "w2-1" {
+		t.Fatal("new window")
 	}
 	// A quiet window ends without a summary and without a timer.
 	clk.Advance(10 * time.Second)
-	g.Submit(n("info", "later"))
-	if r.next(t).Title != "later" {
-		t.Fatal("new window")
+	if clk.Waiters() != 0 {
+		t.Fatalf("idle gate holds timers: %v", clk.Deadlines())
 	}
 	st := g.Stats()
-	if st.Coalesced != 5 || st.Submitted != 11 {
+	if st.Coalesced != 7 || st.Submitted != 12 || st.Shown != 7 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// An error always pops up on its own, whatever the burst: as the fourth
+// toast 1.5 s apart, and in the middle of a burst of eight.
+func TestErrorNeverCoalesced(t *testing.T) {
+	g, r, clk := newGate(t, GateOptions{})
+	for i, l := range []wsclient.Level{"info", "warning", "info", "error"} {
+		if i > 0 {
+			clk.Advance(1500 * time.Millisecond)
+		}
+		g.Submit(n(l, fmt.Sprint("slow-", i)))
+		if got := r.next(t); got.Title != fmt.Sprint("slow-", i) || got.Level != l {
+			t.Fatalf("popup %d: %+v", i, got)
+		}
+	}
+	clk.Advance(DefaultWindow) // a fresh window
+	levels := []wsclient.Level{"info", "info", "info", "info", "error", "info", "error", "warning"}
+	for i, l := range levels {
+		g.Submit(n(l, fmt.Sprint(i)))
+	}
+	for _, want := range []string{"0", "1", "2", "4", "6"} {
+		if got := r.next(t).Title; got != want {
+			t.Fatalf("popup %s, want %s", got, want)
+		}
+	}
+	clk.BlockUntil(1, nil)
+	clk.Advance(DefaultSettle)
+	if s := r.next(t); s.Title != "3 more notifications — highest: Warning" || s.Level != "warning" || s.Urgent {
+		t.Fatalf("summary %+v", s)
+	}
+	if st := g.Stats(); st.Coalesced != 3 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// A single toast over the burst is shown in full once the burst is over,
+// not as "1 more notification".
+func TestSingleLeftoverShownInFull(t *testing.T) {
+	g, r, clk := newGate(t, GateOptions{})
+	for i := range 4 {
+		g.Submit(Notification{Title: fmt.Sprint(i), Body: "body", Level: "info", URL: "https://example.com/"})
+	}
+	for range 3 {
+		r.next(t)
+	}
+	clk.BlockUntil(1, nil)
+	clk.Advance(DefaultSettle)
+	want := Notification{Title: "3", Body: "body", Level: "info", URL: "https://example.com/"}
+	if got := r.next(t); got != want {
+		t.Fatalf("leftover %+v", got)
+	}
+	if st := g.Stats(); st.Coalesced != 1 || st.Shown != 4 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// Announcements ignore the level filter and the burst, not a pause.
+func TestAnnounce(t *testing.T) {
+	g, r, _ := newGate(t, GateOptions{MinLevel: "error", Burst: 1})
+	g.Submit(n("error", "e"))
+	g.Announce(n("warning", "offline"))
+	if r.next(t).Title != "e" || r.next(t).Title != "offline" {
+		t.Fatal("order")
+	}
+	g.Pause(t0.Add(time.Hour), true)
+	g.Announce(n("warning", "offline again"))
+	g.Announce(n("error", "signed out"))
+	if got := r.next(t).Title; got != "signed out" {
+		t.Fatalf("got %s", got)
+	}
+	r.none(t, g, 3)
+	if st := g.Stats(); st.Paused != 1 || st.Coalesced != 0 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -147,7 +229,7 @@ func TestPause(t *testing.T) {
 	pauses := make(chan time.Time, 10)
 	g, r, clk := newGate(t, GateOptions{OnPause: func(u time.Time) { pauses <- u }})
 	until := t0.Add(15 * time.Minute)
-	g.Pause(until)
+	g.Pause(until, false)
 	if !g.PausedUntil().Equal(until) || !(<-pauses).Equal(until) {
 		t.Fatal(g.PausedUntil())
 	}
@@ -172,15 +254,30 @@ func TestPause(t *testing.T) {
 	}
 }
 
+// "Pause, but show errors": errors pop up during the pause, the rest not.
+func TestPauseShowingErrors(t *testing.T) {
+	g, r, _ := newGate(t, GateOptions{})
+	g.Pause(t0.Add(time.Hour), true)
+	g.Submit(n("warning", "w"))
+	g.Submit(n("error", "e"))
+	if got := r.next(t).Title; got != "e" {
+		t.Fatalf("got %s", got)
+	}
+	r.none(t, g, 1)
+	if st := g.Stats(); st.Paused != 1 {
+		t.Fatalf("%+v", st)
+	}
+}
+
 func TestResumeAndPastPause(t *testing.T) {
 	g, r, _ := newGate(t, GateOptions{})
-	g.Pause(t0.Add(time.Hour))
+	g.Pause(t0.Add(time.Hour), false)
 	g.Resume()
 	g.Submit(n("info", "a"))
 	if r.next(t).Title != "a" {
 		t.Fatal()
 	}
-	g.Pause(t0.Add(-time.Minute))
+	g.Pause(t0.Add(-time.Minute), false)
 	if !g.PausedUntil().IsZero() {
 		t.Fatal("past pause took effect")
 	}
@@ -286,9 +383,11 @@ func (c *countingNotifier) Notify(Notification) error {
 }
 
 // A backlog of more than three becomes one popup at its highest level;
-// three or fewer are shown one by one.
+// three or fewer are shown one by one. Errors in a long backlog pop up
+// on their own and the summary counts the rest; a single rest is shown in
+// full.
 func TestSubmitMissed(t *testing.T) {
-	g, r, _ := newGate(t, GateOptions{})
+	g, r, clk := newGate(t, GateOptions{Burst: 100})
 	var m Missed
 	for i := 0; i < 12; i++ {
 		level := wsclient.LevelInfo
@@ -299,23 +398,66 @@ func TestSubmitMissed(t *testing.T) {
 	}
 	g.SubmitMissed(&m)
 	got := r.next(t)
-	if got.Title != "12 notifications while you were away" || got.Level != wsclient.LevelWarning || got.Urgent ||
-		got.Body != "1 warning, 11 info — see Notification history" {
+	if got.Title != "12 notifications while you were away — highest: Warning" || got.Level != wsclient.LevelWarning ||
+		got.Urgent || got.Window != WindowHistory ||
+		got.Body != "1 warning, 11 info — click to see them in Notification history" {
 		t.Fatalf("summary %+v", got)
 	}
 	if m.Len() != 0 {
 		t.Fatalf("backlog not emptied: %d", m.Len())
 	}
-	for i := 0; i < 3; i++ {
-		m.Add(n(wsclient.LevelError, fmt.Sprint(i)))
+
+	for i, l := range []wsclient.Level{"info", "error", "success", "info", "error", "info"} {
+		m.Add(n(l, fmt.Sprint(i)))
 	}
 	g.SubmitMissed(&m)
-	for i := 0; i < 2; i++ { // the burst window has room for two more
-		if got := r.next(t); got.Title != fmt.Sprint(i) {
-			t.Fatalf("popup %d: %+v", i, got)
+	for _, want := range []string{"1", "4", "4 more notifications while you were away — highest: Success"} {
+		if got := r.next(t).Title; got != want {
+			t.Fatalf("got %q, want %q", got, want)
 		}
 	}
-	if st := g.Stats(); st.Submitted != 4 || st.Coalesced != 1 {
-		t.Fatalf("%+v", st)
+
+	for i, l := range []wsclient.Level{"error", "error", "warning", "error"} {
+		m.Add(n(l, fmt.Sprint("one-", i)))
+	}
+	g.SubmitMissed(&m)
+	for _, want := range []string{"one-0", "one-1", "one-3", "one-2"} {
+		if got := r.next(t).Title; got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+
+	for i := 0; i < 3; i++ {
+		m.Add(n(wsclient.LevelInfo, fmt.Sprint("few-", i)))
+	}
+	g.SubmitMissed(&m)
+	for i := 0; i < 3; i++ {
+		if got := r.next(t).Title; got != fmt.Sprint("few-", i) {
+			t.Fatalf("popup %d: %q", i, got)
+		}
+	}
+	r.none(t, g, 11)
+	if clk.Waiters() != 0 {
+		t.Fatal("timers")
+	}
+}
+
+// A backlog's summary obeys the burst like one toast: over the burst, and
+// alone, it is shown in full after the burst is over.
+func TestSubmitMissedOverBurst(t *testing.T) {
+	g, r, clk := newGate(t, GateOptions{})
+	var m Missed
+	for i := 0; i < 3; i++ {
+		g.Submit(n("info", fmt.Sprint("live-", i)))
+		r.next(t)
+	}
+	for i := 0; i < 5; i++ {
+		m.Add(n("info", fmt.Sprint(i)))
+	}
+	g.SubmitMissed(&m)
+	clk.BlockUntil(1, nil)
+	clk.Advance(DefaultSettle)
+	if got := r.next(t).Title; got != "5 notifications while you were away — highest: Info" {
+		t.Fatalf("got %q", got)
 	}
 }

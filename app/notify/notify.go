@@ -22,8 +22,25 @@ type Notification struct {
 	Sound       bool   // play a sound, where the platform allows
 	Icon        string // PNG path; empty: the Notifier's icon for Level
 	// URL is opened when the notification is clicked; it is "" or a link
-	// that passed wsclient.LinkURL. Without one a click opens the history.
+	// that passed wsclient.LinkURL. Without one a click opens Window.
 	URL string
+	// Window is the app window a click opens when there is no URL:
+	// WindowHistory ("" too) or WindowSettings.
+	Window string
+}
+
+// The windows a click on a notification can open (BeeepOptions.OnOpen).
+const (
+	WindowHistory  = "history"
+	WindowSettings = "settings"
+)
+
+// window is the window a click on n opens when it has no URL.
+func (n Notification) window() string {
+	if n.Window == "" {
+		return WindowHistory
+	}
+	return n.Window
 }
 
 // Notifier shows notifications. Implementations may block (D-Bus, a
@@ -116,12 +133,10 @@ func EscapeMarkup(s string) string {
 
 var markup = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// summary is the popup that stands for n coalesced notifications.
+// summary is the popup that stands for n coalesced notifications; its
+// title names the highest level, and a click opens the history.
 func summary(n int, byLevel map[wsclient.Level]int, top wsclient.Level, urgent, sound bool) Notification {
-	title := fmt.Sprintf("%d more notifications", n)
-	if n == 1 {
-		title = "1 more notification"
-	}
+	title := fmt.Sprintf("%d more notifications — highest: %s", n, LevelName(top))
 	var parts []string
 	for _, l := range []wsclient.Level{wsclient.LevelError, wsclient.LevelWarning, wsclient.LevelSuccess, wsclient.LevelInfo} {
 		if c := byLevel[l]; c > 0 {
@@ -129,7 +144,7 @@ func summary(n int, byLevel map[wsclient.Level]int, top wsclient.Level, urgent, 
 		}
 	}
 	return Notification{
-		Title: title, Body: strings.Join(parts, ", ") + " — see Notification history",
-		Level: top, Urgent: urgent, Sound: sound,
+		Title: title, Body: strings.Join(parts, ", ") + " — click to see them in Notification history",
+		Level: top, Urgent: urgent, Sound: sound, Window: WindowHistory,
 	}
 }

@@ -71,10 +71,10 @@ func (w *winToast) register() error {
 	if err := wintoast.SetAppData(wintoast.AppData{AppID: w.opts.AppID, GUID: activatorCLSID}); err != nil {
 		return fmt.Errorf("registering the app for notifications: %w", err)
 	}
-	onHistory := w.opts.OnHistory
+	onOpen := w.opts.OnOpen
 	wintoast.SetActivationCallback(func(_, args string, _ []wintoast.UserData) {
-		if args == historyLaunch && onHistory != nil {
-			onHistory()
+		if (args == WindowHistory || args == WindowSettings) && onOpen != nil {
+			onOpen(args)
 		}
 	})
 	return nil

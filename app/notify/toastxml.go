@@ -5,18 +5,15 @@ import (
 	"strings"
 )
 
-// historyLaunch is the activation argument of a Windows toast without a
-// link: the app's activation callback opens the history for it.
-const historyLaunch = "history"
-
 // toastXML is the Windows toast for n (the ToastGeneric schema): the icon
 // as app logo, title and body, and what a click does: open n.URL through
 // protocol activation (Windows starts the browser, even after the app has
-// quit) or, without a URL, foreground activation with historyLaunch. Every
+// quit) or, without a URL, foreground activation with its window's name
+// (the activation callback opens it). Every
 // string is XML-escaped: go-toast's own template pastes them raw (a "]]>"
 // or a quote in a toast would break out of it).
 func toastXML(n Notification) string {
-	act, launch := "foreground", historyLaunch
+	act, launch := "foreground", n.window()
 	if n.URL != "" {
 		act, launch = "protocol", n.URL
 	}

@@ -31,7 +31,8 @@ func TestToastXML(t *testing.T) {
 	}{
 		{Notification{Title: hostile, Body: hostile, Icon: `C:\Users\A&B\icons\info.png`, URL: `https://www.example.com/?a=1&b="2"`},
 			"protocol", `https://www.example.com/?a=1&b="2"`, "short", "true"},
-		{Notification{Title: "5 more notifications", Urgent: true, Sound: true}, "foreground", historyLaunch, "long", ""},
+		{Notification{Title: "5 more notifications", Urgent: true, Sound: true}, "foreground", WindowHistory, "long", ""},
+		{Notification{Title: "Signed out", Window: WindowSettings}, "foreground", WindowSettings, "short", "true"},
 	}
 	for _, c := range cases {
 		s := toastXML(c.n)

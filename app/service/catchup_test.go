@@ -131,7 +131,7 @@ func TestCatchupExactlyOnce(t *testing.T) {
 	if term := r.terminator(); term.Since != "2" || term.Count != 5 {
 		t.Fatalf("terminator %+v", term)
 	}
-	r.popup("5 notifications while you were away")
+	r.popup("5 notifications while you were away — highest: Info")
 
 	// Rotation: both connections get toast 8 during the overlap.
 	r.clk.Advance(wsclient.DefaultRotateAfter)
@@ -219,7 +219,7 @@ func TestCatchupPagesOneSummary(t *testing.T) {
 			t.Fatalf("terminator %+v", term)
 		}
 	}
-	r.popup("5 notifications while you were away")
+	r.popup("5 notifications while you were away — highest: Info")
 	r.s.Stop()
 	if st := r.s.GateStats(); st.Submitted != 1 {
 		t.Fatalf("%+v", st)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -164,5 +165,37 @@ func TestRestartInvalidSettings(t *testing.T) {
 	}
 	if st := statuses.waitFor(t, wsclient.StateStopped); st.Err == "" {
 		t.Fatalf("%+v", st)
+	}
+}
+
+// SignOut (Forget credentials) drops a live connection at once: the
+// status says signed out with the reason, Err wraps ErrSignedOut so that
+// Reconnect restarts, and the site sees the connection close.
+func TestSignOutStopsAtOnce(t *testing.T) {
+	srv := wstest.NewServer(wstest.Options{})
+	defer srv.Close()
+	statuses := make(statusWaiter, 100)
+	s := New(Options{OnStatus: statuses.on, Watchers: []wsclient.Watcher{}})
+	defer s.Stop()
+	if err := s.Restart(demoSettings(srv), wsclient.Credentials{Username: "demo", Password: "demo"}); err != nil {
+		t.Fatal(err)
+	}
+	statuses.waitFor(t, wsclient.StateConnected)
+	s.SignOut("The saved credentials were deleted.")
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("the client still runs after SignOut returned")
+	}
+	if st := statuses.waitFor(t, wsclient.StateSignedOut); st.Err != "The saved credentials were deleted." {
+		t.Fatalf("%+v", st)
+	}
+	if !errors.Is(s.Err(), wsclient.ErrSignedOut) {
+		t.Fatalf("Err() = %v", s.Err())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // hang guard
+	defer cancel()
+	if err := srv.WaitConnections(ctx, 0); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -343,12 +343,37 @@ func (s *Service) Send(ctx context.Context, handler string, params map[string]an
 	return c.Send(ctx, handler, params)
 }
 
-// Pause stops popups until the given time (zero: resume). History still
-// records everything.
-func (s *Service) Pause(until time.Time) {
+// Pause stops popups until the given time (zero: resume), errors too
+// unless showErrors. History still records everything.
+func (s *Service) Pause(until time.Time, showErrors bool) {
 	if s.gate != nil {
-		s.gate.Pause(until)
+		s.gate.Pause(until, showErrors)
 	}
+}
+
+// Announce shows a notification about the connection itself (signed out,
+// offline) through the same Notifier as toasts: see notify.Gate.Announce.
+// It is not recorded in history.
+func (s *Service) Announce(n notify.Notification) {
+	if s.gate != nil {
+		s.gate.Announce(n)
+	}
+}
+
+// SignOut stops the client at once and reports StateSignedOut with reason,
+// as if the site had signed it out: the saved credentials were deleted
+// ("Forget credentials"), so the connection they opened must not stay.
+// Restart starts again.
+func (s *Service) SignOut(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped.Load() {
+		return
+	}
+	s.stopLocked()
+	gen := s.gen.Add(1) // reports of the stopped client are stale now
+	s.setErr(fmt.Errorf("%w: %s", wsclient.ErrSignedOut, reason))
+	s.status(gen, wsclient.Status{State: wsclient.StateSignedOut, Since: s.opts.Clock.Now(), Err: reason})
 }
 
 // PausedUntil is the end of the current pause, zero when not paused.

@@ -73,6 +73,30 @@ func TestMessageRouting(t *testing.T) {
 	}
 }
 
+// Announcements go through the gate: past the level filter, not past a
+// pause that holds their level back; history does not record them.
+func TestAnnounce(t *testing.T) {
+	clk := clock.NewFake(t0)
+	h := history.Open(filepath.Join(t.TempDir(), "history.json"), history.Options{Clock: clk})
+	defer h.Close()
+	fn := &fakeNotifier{ch: make(chan notify.Notification, 10)}
+	s := New(Options{Notifier: fn, History: h, Clock: clk, Gate: notify.GateOptions{MinLevel: "error"}})
+	defer s.Stop()
+	s.Announce(notify.Notification{Title: "Offline", Level: "warning"})
+	if fn.next(t).Title != "Offline" {
+		t.Fatal("announcement")
+	}
+	s.Pause(t0.Add(time.Hour), true)
+	s.Announce(notify.Notification{Title: "Back online", Level: "success"})
+	s.Announce(notify.Notification{Title: "Signed out", Level: "error"})
+	if got := fn.next(t).Title; got != "Signed out" {
+		t.Fatalf("got %q", got)
+	}
+	if list, _ := h.List(); len(list) != 0 {
+		t.Fatalf("history %v", list)
+	}
+}
+
 // Pausing stops popups, not history.
 func TestPauseKeepsHistory(t *testing.T) {
 	clk := clock.NewFake(t0)
@@ -81,7 +105,7 @@ func TestPauseKeepsHistory(t *testing.T) {
 	fn := &fakeNotifier{ch: make(chan notify.Notification, 10)}
 	s := New(Options{Notifier: fn, History: h, Clock: clk})
 	defer s.Stop()
-	s.Pause(t0.Add(time.Hour))
+	s.Pause(t0.Add(time.Hour), false)
 	if !s.PausedUntil().Equal(t0.Add(time.Hour)) {
 		t.Fatal(s.PausedUntil())
 	}
@@ -92,7 +116,7 @@ func TestPauseKeepsHistory(t *testing.T) {
 	if st := s.GateStats(); st.Paused != 1 {
 		t.Fatalf("%+v", st)
 	}
-	s.Pause(time.Time{})
+	s.Pause(time.Time{}, false)
 	s.message(decode(t, `{"type":"toast","level":"info","message":"y"}`), "", true)
 	if fn.next(t).Body != "y" {
 		t.Fatal("resume")

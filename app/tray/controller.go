@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/toasttray/toasttray/app/notify"
 	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/clock"
 )
@@ -25,9 +26,11 @@ const (
 // quickly; none is called on a UI thread, but the controller's loop waits
 // for them.
 type Backend interface {
-	Reconnect()             // drop the connection and dial now (or restart a client that gave up)
-	Pause(until time.Time)  // zero time: resume
-	ReloadSettings() Target // re-read settings after the settings window closed; restarts the client if they changed
+	Reconnect()                             // drop the connection and dial now (or restart a client that gave up)
+	Pause(until time.Time, showErrors bool) // zero time: resume; showErrors: errors still pop up
+	ReloadSettings() Target                 // re-read settings after the settings window closed; restarts the client if they changed
+	Announce(n notify.Notification)         // show a notification about the connection; never blocks
+	SignOut(reason string)                  // the credentials were forgotten: stop the client now
 }
 
 // Target is the part of the settings the menu shows.
@@ -60,19 +63,24 @@ type controller struct {
 
 	redraw chan struct{} // buffer of one: repeated pokes collapse
 
-	mu         sync.Mutex
-	status     wsclient.Status
-	target     Target
-	pauseUntil time.Time
-	openWins   map[Window]bool
+	mu          sync.Mutex
+	status      wsclient.Status
+	target      Target
+	pauseUntil  time.Time
+	pauseErrors bool
+	openWins    map[Window]bool
+	// ann says each connection change that needs the user once; run
+	// feeds it, and its offline time goes into the View.
+	ann announcer
 }
 
 func newController(clk clock.Clock, log *slog.Logger, b Backend, t Target, draw func(Menu),
 	open func(context.Context, Window) error) *controller {
 	return &controller{
 		clk: clk, log: log, backend: b, target: t, draw: draw, open: open,
-		redraw:   make(chan struct{}, 1),
-		openWins: map[Window]bool{},
+		redraw:      make(chan struct{}, 1),
+		openWins:    map[Window]bool{},
+		pauseErrors: true,
 	}
 }
 
@@ -104,14 +112,37 @@ func (c *controller) poke() {
 	}
 }
 
-func (c *controller) view() View {
+func (c *controller) view(now time.Time) View {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return View{
 		Status: c.status, Site: c.target.Site, Channel: c.target.Channel,
 		Configured: c.target.Configured, PauseUntil: c.pauseUntil, Demo: c.demo,
-		CredsProblem: c.target.CredsProblem,
+		CredsProblem: c.target.CredsProblem, PauseErrors: c.pauseErrors,
+		OfflineSince: c.ann.offlineSince(now),
 	}
+}
+
+// announce feeds the latest status to the announcer and hands what it
+// says to the backend; it returns when it next needs to run on its own.
+func (c *controller) announce(now time.Time) time.Time {
+	c.mu.Lock()
+	site := c.target.Site
+	if site == "" {
+		site = "the site"
+	}
+	st := c.status
+	if st.State == wsclient.StateSignedOut && c.target.CredsProblem != "" {
+		st.Err = c.target.CredsProblem // the keyring's fault, not the site's
+	}
+	n, ok := c.ann.step(st, site, now)
+	due := c.ann.due()
+	c.mu.Unlock()
+	if ok {
+		c.log.Info("announcing", "title", n.Title)
+		c.backend.Announce(n)
+	}
+	return due
 }
 
 // run draws the menu and handles actions until ctx ends or Quit is
@@ -142,15 +173,19 @@ func (c *controller) run(ctx context.Context, actions <-chan Action, initial []W
 	}()
 	for {
 		now := c.clk.Now()
-		m := Render(c.view(), now)
+		due := c.announce(now)
+		m := Render(c.view(now), now)
+		if !m.Refresh.IsZero() && (due.IsZero() || m.Refresh.Before(due)) {
+			due = m.Refresh
+		}
 		// The timer is set before drawing, so whoever sees the draw sees
 		// the wake-up that goes with it.
 		if timer != nil {
 			timer.Stop()
 			timer, timerC = nil, nil
 		}
-		if !m.Refresh.IsZero() {
-			timer = c.clk.NewTimer(m.Refresh.Sub(now))
+		if !due.IsZero() {
+			timer = c.clk.NewTimer(due.Sub(now))
 			timerC = timer.C()
 		}
 		if !drawn || m != last {
@@ -190,6 +225,23 @@ func (c *controller) handle(ctx context.Context, wg *sync.WaitGroup, a Action) e
 	case ActResume:
 		c.setPause(time.Time{})
 		c.log.Info("notifications resumed")
+	case ActPauseErrors:
+		c.mu.Lock()
+		c.pauseErrors = !c.pauseErrors
+		until, show := c.pauseUntil, c.pauseErrors
+		c.mu.Unlock()
+		c.backend.Pause(until, show)
+		c.log.Info("errors during a pause", "shown", show)
+	case ActSignOut:
+		// Asked for by the user (Forget credentials): no announcement.
+		c.mu.Lock()
+		c.ann.quietSignOut = true
+		c.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.backend.SignOut("The saved credentials were deleted.")
+		}()
 	case ActHistory:
 		c.openWindow(ctx, wg, WindowHistory)
 	case ActSettings:
@@ -201,10 +253,11 @@ func (c *controller) handle(ctx context.Context, wg *sync.WaitGroup, a Action) e
 }
 
 func (c *controller) setPause(until time.Time) {
-	c.backend.Pause(until)
 	c.mu.Lock()
 	c.pauseUntil = until
+	show := c.pauseErrors
 	c.mu.Unlock()
+	c.backend.Pause(until, show)
 }
 
 // openWindow starts w's process unless it is already open. A goroutine

@@ -9,24 +9,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toasttray/toasttray/app/notify"
+	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/clock"
 )
 
 type fakeBackend struct {
-	mu         sync.Mutex
-	reconnects chan struct{}
-	pauses     []time.Time
-	reloads    int
-	next       Target
+	mu          sync.Mutex
+	reconnects  chan struct{}
+	pauses      []time.Time
+	pauseErrors []bool
+	reloads     int
+	next        Target
+	announced   chan notify.Notification
+	signOuts    chan string
 }
 
 func (b *fakeBackend) Reconnect() { b.reconnects <- struct{}{} }
-func (b *fakeBackend) Pause(until time.Time) {
+func (b *fakeBackend) Pause(until time.Time, showErrors bool) {
 	b.mu.Lock()
 	b.pauses = append(b.pauses, until)
+	b.pauseErrors = append(b.pauseErrors, showErrors)
 	b.mu.Unlock()
 }
+func (b *fakeBackend) Announce(n notify.Notification) { b.announced <- n }
+func (b *fakeBackend) SignOut(reason string)          { b.signOuts <- reason }
 func (b *fakeBackend) ReloadSettings() Target {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -54,9 +62,10 @@ type harness struct {
 func newHarness(t *testing.T, target Target, initial ...Window) *harness {
 	t.Helper()
 	h := &harness{
-		t:       t,
-		clk:     clock.NewFake(time.Date(2026, 11, 26, 10, 0, 0, 0, time.Local)),
-		be:      &fakeBackend{reconnects: make(chan struct{}, 10)},
+		t:   t,
+		clk: clock.NewFake(time.Date(2026, 11, 26, 10, 0, 0, 0, time.Local)),
+		be: &fakeBackend{reconnects: make(chan struct{}, 10), announced: make(chan notify.Notification, 10),
+			signOuts: make(chan string, 10)},
 		draws:   make(chan Menu, 100),
 		actions: make(chan Action),
 		opened:  make(chan Window, 10),
@@ -114,6 +123,17 @@ func (h *harness) expectStatus(want string) Menu {
 	return m
 }
 
+func (h *harness) announced() notify.Notification {
+	h.t.Helper()
+	select {
+	case n := <-h.be.announced:
+		return n
+	case <-time.After(10 * time.Second): // a hang guard, not synchronisation
+		h.t.Fatal("nothing announced")
+	}
+	return notify.Notification{}
+}
+
 func (h *harness) noDraw() {
 	h.t.Helper()
 	select {
@@ -151,8 +171,10 @@ func TestControllerCountdownWakesOnlyWhileCounting(t *testing.T) {
 	h.expectStatus("Reconnecting in 1 s (attempt 4)")
 	h.clk.Advance(time.Second)
 	h.expectStatus("Reconnecting… (attempt 4)")
-	if n := h.clk.Waiters(); n != 0 {
-		t.Fatalf("countdown over but %d timers pending", n)
+	// Only the offline announcement's timer is left: 30 s after the
+	// outage began.
+	if d := h.clk.Deadlines(); len(d) != 1 || d[0] != OfflineAfter-2500*time.Millisecond {
+		t.Fatalf("countdown over but deadlines %v", d)
 	}
 
 	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnected, Since: h.clk.Now()})
@@ -174,7 +196,7 @@ func TestControllerPauseAndResume(t *testing.T) {
 
 	h.actions <- ActPause15Min
 	m := h.draw()
-	if !m.Paused || m.PauseTitle != "Paused until 10:15" {
+	if !m.Paused || m.PauseTitle != "Paused until 10:15, except errors" {
 		t.Fatalf("after pausing: %+v", m)
 	}
 	h.clk.Advance(15 * time.Minute)
@@ -270,5 +292,84 @@ func TestControllerQuitClosesWindows(t *testing.T) {
 		h.done <- err // for the cleanup
 	case <-time.After(10 * time.Second):
 		t.Fatal("quit did not end run (window goroutine not awaited?)")
+	}
+}
+
+// Thirty seconds without a connection: the controller's own timer turns
+// the icon offline and announces it once; the next connection announces
+// the way back. A sign-out the user asked for (Forget credentials) stops
+// the backend and is not announced.
+func TestControllerAnnouncements(t *testing.T) {
+	h := newHarness(t, site)
+	h.expectStatus("Not connected")
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateWaiting, Err: "dial tcp: connect: connection refused"})
+	if m := h.expectStatus("Reconnecting…"); m.Icon != assets.TrayConnecting {
+		t.Fatalf("offline at once: %+v", m)
+	}
+	h.clk.Advance(OfflineAfter)
+	m := h.expectStatus("Offline since 10:00 · Reconnecting…")
+	if m.Icon != assets.TrayOffline {
+		t.Fatalf("icon %v", m.Icon)
+	}
+	if n := h.announced(); n.Title != "Offline" || n.Window != notify.WindowSettings {
+		t.Fatalf("announced %+v", n)
+	}
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnecting, Attempt: 1})
+	h.expectStatus("Offline since 10:00 · Connecting to example.com… (attempt 2)")
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnected, Since: h.clk.Now()})
+	h.expectStatus("Connected to example.com · channel ops · since 10:00")
+	if n := h.announced(); n.Title != "Back online" || n.Window != notify.WindowHistory {
+		t.Fatalf("announced %+v", n)
+	}
+
+	h.actions <- ActSignOut
+	if r := <-h.be.signOuts; r != "The saved credentials were deleted." {
+		t.Fatalf("sign-out reason %q", r)
+	}
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateSignedOut, Err: "The saved credentials were deleted."})
+	if m := h.expectStatus("Signed out — open Settings"); m.Detail != "The saved credentials were deleted." {
+		t.Fatalf("detail %q", m.Detail)
+	}
+	if len(h.be.announced) != 0 {
+		t.Fatalf("announced %+v", <-h.be.announced)
+	}
+}
+
+// Signed out because the keyring could not be read: the notice says so,
+// not "no password is saved".
+func TestControllerAnnouncesKeyringProblem(t *testing.T) {
+	target := site
+	target.CredsProblem = "loading credentials for demo@example.com: the system keyring is not available: locked"
+	h := newHarness(t, target)
+	h.draw()
+	h.c.SetStatus(wsclient.Status{State: wsclient.StateSignedOut, Err: "token: signed out: no session and no password"})
+	h.expectStatus("Cannot read the keyring — open Settings")
+	want := "The system keyring could not be read: unlock it, then choose Reconnect now. Click to open Settings and sign in again."
+	if n := h.announced(); n.Body != want {
+		t.Fatalf("announced %q", n.Body)
+	}
+}
+
+// "Show errors while paused" is a choice: on by default, toggled from the
+// Pause submenu, passed to the backend with the pause.
+func TestControllerPauseErrorsChoice(t *testing.T) {
+	h := newHarness(t, site)
+	if m := h.draw(); !m.PauseErrors {
+		t.Fatal("errors are not shown during a pause by default")
+	}
+	h.actions <- ActPause1Hour
+	if m := h.draw(); m.PauseTitle != "Paused until 11:00, except errors" {
+		t.Fatalf("%+v", m)
+	}
+	h.actions <- ActPauseErrors
+	if m := h.draw(); m.PauseErrors || m.PauseTitle != "Paused until 11:00" {
+		t.Fatalf("%+v", m)
+	}
+	h.be.mu.Lock()
+	defer h.be.mu.Unlock()
+	end := h.clk.Now().Add(time.Hour)
+	if len(h.be.pauses) != 2 || !h.be.pauses[0].Equal(end) || !h.be.pauses[1].Equal(end) ||
+		!h.be.pauseErrors[0] || h.be.pauseErrors[1] {
+		t.Fatalf("pauses %v %v", h.be.pauses, h.be.pauseErrors)
 	}
 }

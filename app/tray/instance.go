@@ -22,8 +22,11 @@ func acquireInstance(appID string, demo bool, requests chan Action, log *slog.Lo
 		Logger: log,
 		OnRequest: func(req string) {
 			a := ActSettings
-			if req == instance.RequestShowHistory {
+			switch req {
+			case instance.RequestShowHistory:
 				a = ActHistory
+			case instance.RequestSignOut:
+				a = ActSignOut
 			}
 			log.Info("request from a second launch", "request", req)
 			select {

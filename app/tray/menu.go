@@ -12,12 +12,16 @@ import (
 // View is everything the tray shows, gathered in one value so that the menu
 // can be computed by a pure function (Render) and table-tested.
 type View struct {
-	Status     wsclient.Status
-	Site       string    // host of the configured site, e.g. "example.com"
-	Channel    string    // "" = the site's default channel
-	Configured bool      // false: no settings yet (first run)
-	PauseUntil time.Time // notifications paused until then; zero or past = not paused
-	Demo       bool      // running against the built-in demo server
+	Status      wsclient.Status
+	Site        string    // host of the configured site, e.g. "example.com"
+	Channel     string    // "" = the site's default channel
+	Configured  bool      // false: no settings yet (first run)
+	PauseUntil  time.Time // notifications paused until then; zero or past = not paused
+	PauseErrors bool      // errors still pop up during a pause
+	// OfflineSince: trying to connect since then, for longer than
+	// OfflineAfter (the announcer says when); zero = not offline.
+	OfflineSince time.Time
+	Demo         bool // running against the built-in demo server
 	// CredsProblem: the keyring could not be read, so a signed-out client
 	// is the keyring's fault, not the server's (see Target).
 	CredsProblem string
@@ -32,6 +36,7 @@ type Menu struct {
 	ReconnectEnabled bool
 	PauseTitle       string // title of the "Pause notifications" submenu
 	Paused           bool   // enables "Resume", disables nothing else
+	PauseErrors      bool   // "Show errors while paused" is checked
 	// Refresh is when the menu text next changes by itself (a countdown's
 	// next second, the end of a pause). Zero: only a new View changes it.
 	Refresh time.Time
@@ -70,7 +75,7 @@ const maxDetail = 80
 // Render computes the menu for v at now. It is a pure function: no clock, no
 // I/O, so every state can be table-tested.
 func Render(v View, now time.Time) Menu {
-	m := Menu{ReconnectEnabled: v.Configured, PauseTitle: "Pause notifications"}
+	m := Menu{ReconnectEnabled: v.Configured, PauseTitle: "Pause notifications", PauseErrors: v.PauseErrors}
 	site := v.Site
 	if site == "" {
 		site = "the server"
@@ -102,7 +107,7 @@ func Render(v View, now time.Time) Menu {
 			if st.Attempt > 0 {
 				m.Status += fmt.Sprintf(" (attempt %d)", st.Attempt+1)
 			}
-			m.Detail = st.Err
+			m.Detail = Reason(st.Err, "")
 		case wsclient.StateWaiting:
 			m.Icon = assets.TrayConnecting
 			left, next := countdown(st.Until, now)
@@ -114,7 +119,7 @@ func Render(v View, now time.Time) Menu {
 			if st.Attempt > 0 {
 				m.Status += fmt.Sprintf(" (attempt %d)", st.Attempt+1)
 			}
-			m.Detail = st.Err
+			m.Detail = Reason(st.Err, "")
 			refresh = append(refresh, next)
 		case wsclient.StateRateLimited:
 			m.Icon = assets.TrayOffline
@@ -124,30 +129,38 @@ func Render(v View, now time.Time) Menu {
 			} else {
 				m.Status = "Rate limited by the server — retrying in " + left
 			}
-			m.Detail = st.Err
+			m.Detail = Reason(st.Err, "")
 			refresh = append(refresh, next)
 		case wsclient.StateSignedOut:
 			m.Icon = assets.TraySignedOut
 			m.Status = "Signed out — open Settings"
-			m.Detail = st.Err
+			m.Detail = Reason(st.Err, "")
 			if v.CredsProblem != "" {
 				m.Status = "Cannot read the keyring — open Settings"
-				m.Detail = v.CredsProblem
+				m.Detail = Reason(v.CredsProblem, "")
 			}
 		default: // StateStopped and anything unknown
 			m.Icon = assets.TrayOffline
 			if st.Err != "" {
 				m.Status = "Stopped — open Settings"
-				m.Detail = st.Err
+				m.Detail = Reason(st.Err, "")
 			} else {
 				m.Status = "Not connected"
 			}
 		}
 	}
 
+	if !v.OfflineSince.IsZero() && m.Icon == assets.TrayConnecting {
+		m.Icon = assets.TrayOffline
+		m.Status = "Offline since " + clockText(v.OfflineSince, now) + " · " + m.Status
+	}
+
 	if v.PauseUntil.After(now) {
 		m.Paused = true
 		m.PauseTitle = "Paused until " + clockText(v.PauseUntil, now)
+		if v.PauseErrors {
+			m.PauseTitle += ", except errors"
+		}
 		// Signed out or broken settings need the user more than a pause does.
 		if m.Icon == assets.TrayConnected || m.Icon == assets.TrayConnecting {
 			m.Icon = assets.TrayPaused
@@ -214,10 +227,62 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// truncate cuts s to at most n runes at a word boundary, marking the cut
+// with "…".
 func truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	cut := string(r[:n-1])
+	if i := strings.LastIndex(cut, " "); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,:;(") + "…"
+}
+
+// reasons turn the client's error texts into one plain sentence each,
+// first match wins. The texts come from wsclient (TokenError, dial and
+// net errors); the menu line and announcements have room for a sentence,
+// not for an error chain cut mid-word.
+var reasons = []struct{ has, say string }{
+	{"did not accept the username and password", "The site did not accept the username and password."},
+	{"no session and no password", "No password or session cookie is saved for this account."},
+	// A fresh sign-in worked, yet the token endpoint still asks for one.
+	{"signed in, yet", "The site accepted the password but still refuses the connection as signed out."},
+	{"authentication required", "The site ended the session."},
+	{"saved credentials were deleted", "The saved credentials were deleted."},
+	{"keyring", "The system keyring could not be read: unlock it, then choose Reconnect now."},
+	{"too many requests", "The site limits how often this account may connect; ToastTray waits a minute."},
+	{"rate limit", "The site limits how often this account may connect; ToastTray waits a minute."},
+	{"csrf", "The site refused the request as a CSRF failure: check the Site URL."},
+	{"certificate", "The site's certificate is not trusted."},
+	{"x509", "The site's certificate is not trusted."},
+	{"no such host", "The site's address cannot be found: check the network or the Site URL."},
+	{"connection refused", "The site refuses connections: it may be down."},
+	{"network is unreachable", "There is no network connection."},
+	{"no route to host", "There is no network connection."},
+	{"timeout", "The site does not answer in time."},
+	{"deadline exceeded", "The site does not answer in time."},
+	{"gateway", "The WebSocket gateway does not answer properly."},
+	{"connection reset", "The connection was cut."},
+	{"eof", "The connection was cut."},
+	{"answered 5", "The site has a server error."},
+	{"path answers", "The site does not know the token or login path: check the settings."},
+}
+
+// Reason is the plain sentence for a status error (Status.Err), fallback
+// when there is none. Texts it does not know are shown as they are, cut
+// at a word.
+func Reason(err, fallback string) string {
+	if err == "" {
+		return fallback
+	}
+	low := strings.ToLower(err)
+	for _, r := range reasons {
+		if strings.Contains(low, r.has) {
+			return r.say
+		}
+	}
+	return truncate(oneLine(err), maxDetail)
 }

@@ -61,7 +61,7 @@ func TestRenderEveryState(t *testing.T) {
 			name: "connecting after failures",
 			v:    with(wsclient.Status{State: wsclient.StateConnecting, Attempt: 3, Err: "dial: connection refused"}),
 			want: Menu{Icon: assets.TrayConnecting, ReconnectEnabled: true,
-				Status: "Connecting to example.com… (attempt 4)", Detail: "dial: connection refused",
+				Status: "Connecting to example.com… (attempt 4)", Detail: "The site refuses connections: it may be down.",
 				PauseTitle: "Pause notifications"},
 		},
 		{
@@ -92,7 +92,7 @@ func TestRenderEveryState(t *testing.T) {
 			v: with(wsclient.Status{State: wsclient.StateRateLimited, Attempt: 2,
 				Until: now.Add(45 * time.Second), Err: "Rate limit exceeded"}),
 			want: Menu{Icon: assets.TrayOffline, ReconnectEnabled: true,
-				Status: "Rate limited by the server — retrying in 45 s", Detail: "Rate limit exceeded",
+				Status: "Rate limited by the server — retrying in 45 s", Detail: "The site limits how often this account may connect; ToastTray waits a minute.",
 				PauseTitle: "Pause notifications", Refresh: now.Add(time.Second)},
 		},
 		{
@@ -110,7 +110,7 @@ func TestRenderEveryState(t *testing.T) {
 				return v
 			}(),
 			want: Menu{Icon: assets.TraySignedOut, ReconnectEnabled: true,
-				Status: "Cannot read the keyring — open Settings", Detail: "reading credentials: keyring is locked",
+				Status: "Cannot read the keyring — open Settings", Detail: "The system keyring could not be read: unlock it, then choose Reconnect now.",
 				PauseTitle: "Pause notifications"},
 		},
 		{
@@ -165,6 +165,58 @@ func TestRenderEveryState(t *testing.T) {
 			want: Menu{Icon: assets.TrayConnected, ReconnectEnabled: true,
 				Status:     "Connected to 127.0.0.1:41234 (demo) · channel demo · since 10:42",
 				PauseTitle: "Pause notifications", Refresh: midnight},
+		},
+		{
+			name: "offline for 30 s: offline icon, since when",
+			v: with(wsclient.Status{State: wsclient.StateWaiting, Attempt: 4, Until: now.Add(5 * time.Second),
+				Err: "sign-in: Get \"http://127.0.0.1:8000/accounts/login/\": dial tcp 127.0.0.1:8000: connect: connection refused"},
+				func(v *View) { v.OfflineSince = since }),
+			want: Menu{Icon: assets.TrayOffline, ReconnectEnabled: true,
+				Status:     "Offline since 10:42 · Reconnecting in 5 s (attempt 5)",
+				Detail:     "The site refuses connections: it may be down.",
+				PauseTitle: "Pause notifications", Refresh: now.Add(time.Second)},
+		},
+		{
+			name: "offline and paused: offline icon wins",
+			v: with(wsclient.Status{State: wsclient.StateConnecting},
+				func(v *View) { v.OfflineSince = since }, paused(now.Add(time.Hour))),
+			want: Menu{Icon: assets.TrayOffline, ReconnectEnabled: true, Paused: true,
+				Status:     "Offline since 10:42 · Connecting to example.com…",
+				PauseTitle: "Paused until 11:50", Refresh: now.Add(time.Hour)},
+		},
+		{
+			name: "paused, errors still shown",
+			v: with(wsclient.Status{State: wsclient.StateConnected, Since: since},
+				paused(now.Add(time.Hour)), func(v *View) { v.PauseErrors = true }),
+			want: Menu{Icon: assets.TrayPaused, ReconnectEnabled: true, Paused: true, PauseErrors: true,
+				Status:     "Connected to example.com · channel ops · since 10:42",
+				PauseTitle: "Paused until 11:50, except errors", Refresh: now.Add(time.Hour)},
+		},
+		{
+			name: "password accepted, token still refused: one plain sentence",
+			v: with(wsclient.Status{State: wsclient.StateSignedOut,
+				Err: "token: signed out: the site says Authentication required (signed in, yet the token endpoint says " +
+					"Authentication required: check the session cookie name and the token path)"}),
+			want: Menu{Icon: assets.TraySignedOut, ReconnectEnabled: true, Status: "Signed out — open Settings",
+				Detail:     "The site accepted the password but still refuses the connection as signed out.",
+				PauseTitle: "Pause notifications"},
+		},
+		{
+			name: "wrong password",
+			v: with(wsclient.Status{State: wsclient.StateSignedOut,
+				Err: "sign-in: signed out: the site did not accept the username and password (check the username and password " +
+					"(sites with single sign-on or two-factor need a pasted session cookie))"}),
+			want: Menu{Icon: assets.TraySignedOut, ReconnectEnabled: true, Status: "Signed out — open Settings",
+				Detail:     "The site did not accept the username and password.",
+				PauseTitle: "Pause notifications"},
+		},
+		{
+			name: "unknown long error is cut at a word",
+			v: with(wsclient.Status{State: wsclient.StateStopped,
+				Err: "the handshake went wrong in a way nobody expected, with a story far too long for a menu line to hold"}),
+			want: Menu{Icon: assets.TrayOffline, ReconnectEnabled: true, Status: "Stopped — open Settings",
+				Detail:     "the handshake went wrong in a way nobody expected, with a story far too long…",
+				PauseTitle: "Pause notifications"},
 		},
 		{
 			name: "long error is cut",

@@ -22,6 +22,8 @@ const (
 	ActHistory
 	ActSettings
 	ActQuit
+	ActPauseErrors // toggles "Show errors while paused"
+	ActSignOut     // not a menu item: the Settings window forgot the credentials
 )
 
 func (a Action) String() string {
@@ -42,6 +44,10 @@ func (a Action) String() string {
 		return "settings"
 	case ActQuit:
 		return "quit"
+	case ActPauseErrors:
+		return "pause-errors"
+	case ActSignOut:
+		return "sign-out"
 	}
 	return "unknown"
 }
@@ -53,6 +59,7 @@ type sysTray struct {
 	status, detail                      *systray.MenuItem
 	reconnect                           *systray.MenuItem
 	pause, p15, p1h, pTomorrow, pResume *systray.MenuItem
+	pErrors                             *systray.MenuItem
 	history, settings, quit             *systray.MenuItem
 
 	last  Menu
@@ -74,6 +81,7 @@ func buildSysTray() *sysTray {
 	t.p15 = t.pause.AddSubMenuItem("For 15 minutes", "")
 	t.p1h = t.pause.AddSubMenuItem("For 1 hour", "")
 	t.pTomorrow = t.pause.AddSubMenuItem("Until tomorrow", "Until tomorrow at 08:00")
+	t.pErrors = t.pause.AddSubMenuItemCheckbox("Show errors while paused", "Errors still pop up during a pause", true)
 	t.pResume = t.pause.AddSubMenuItem("Resume", "Show notifications again")
 	systray.AddSeparator()
 	t.history = systray.AddMenuItem("Notification history…", "")
@@ -120,6 +128,13 @@ func (t *sysTray) draw(m Menu) {
 	if first || m.Paused != old.Paused {
 		setEnabled(t.pResume, m.Paused)
 	}
+	if first || m.PauseErrors != old.PauseErrors {
+		if m.PauseErrors {
+			t.pErrors.Check()
+		} else {
+			t.pErrors.Uncheck()
+		}
+	}
 }
 
 func setEnabled(item *systray.MenuItem, on bool) {
@@ -149,6 +164,8 @@ func (t *sysTray) forward(ctx context.Context, out chan<- Action) {
 			a = ActPauseTomorrow
 		case <-t.pResume.ClickedCh:
 			a = ActResume
+		case <-t.pErrors.ClickedCh:
+			a = ActPauseErrors
 		case <-t.history.ClickedCh:
 			a = ActHistory
 		case <-t.settings.ClickedCh:

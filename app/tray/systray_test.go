@@ -62,6 +62,9 @@ func walk(l layout, depth int, out *[]string, ids map[string]int32) {
 		if v, ok := l.V1["visible"].Value().(bool); ok && !v {
 			flags += " [hidden]"
 		}
+		if v, ok := l.V1["toggle-state"].Value().(int32); ok && v == 1 {
+			flags += " [checked]"
+		}
 		if t, _ := l.V1["type"].Value().(string); t == "separator" {
 			label = "---"
 		}
@@ -111,7 +114,7 @@ func TestSysTrayOverDBus(t *testing.T) {
 	now := time.Date(2026, 11, 26, 10, 42, 0, 0, time.Local)
 	st.draw(Render(View{Configured: true, Site: "example.com", Channel: "ops",
 		PauseUntil: now.Add(time.Hour)}, now))
-	st.draw(Render(View{Configured: true, Site: "example.com", Channel: "ops"}, now)) // only changes are sent
+	st.draw(Render(View{Configured: true, Site: "example.com", Channel: "ops", PauseErrors: true}, now)) // only changes are sent
 
 	conn, err := dbus.ConnectSessionBus()
 	if err != nil {
@@ -143,6 +146,7 @@ func TestSysTrayOverDBus(t *testing.T) {
 		"  For 15 minutes",
 		"  For 1 hour",
 		"  Until tomorrow",
+		"  Show errors while paused [checked]",
 		"  Resume [disabled]",
 		"---",
 		"Notification history…",

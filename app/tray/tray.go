@@ -106,11 +106,16 @@ func Run(ctx context.Context, opts Options) error {
 	notifier := notify.NewBeeep(notify.BeeepOptions{
 		AppName: "ToastTray", AppID: opts.Env.AppID, Logger: log,
 		// A click on a notification without a link (a summary, say) opens
-		// the history, as the menu item does. If a request is already
-		// waiting, this click is dropped: the user can click again.
-		OnHistory: func() {
+		// its window (the history, or Settings for a sign-out), as the
+		// menu items do. If a request is already waiting, this click is
+		// dropped: the user can click again.
+		OnOpen: func(w string) {
+			a := ActHistory
+			if w == notify.WindowSettings {
+				a = ActSettings
+			}
 			select {
-			case requests <- ActHistory:
+			case requests <- a:
 			default:
 			}
 		},
@@ -139,7 +144,7 @@ func Run(ctx context.Context, opts Options) error {
 	ctl.open, ctl.raise = l.run, l.raise
 
 	var initial []Window
-	if !ctl.view().Configured {
+	if !ctl.view(ctl.clk.Now()).Configured {
 		log.Info("first run: opening Settings")
 		initial = append(initial, WindowSettings)
 	}
@@ -289,7 +294,19 @@ func (b *backend) Reconnect() {
 	b.reload(true)
 }
 
-func (b *backend) Pause(until time.Time) { b.svc.Pause(until) }
+func (b *backend) Pause(until time.Time, showErrors bool) { b.svc.Pause(until, showErrors) }
+
+func (b *backend) Announce(n notify.Notification) { b.svc.Announce(n) }
+
+// SignOut stops the client at once. The credentials it ran with are
+// gone, so the reload when the settings window closes (no credentials)
+// sees nothing new and does not start a client that would sign out again.
+func (b *backend) SignOut(reason string) {
+	b.mu.Lock()
+	b.creds = wsclient.Credentials{}
+	b.mu.Unlock()
+	b.svc.SignOut(reason)
+}
 
 func (b *backend) ReloadSettings() Target { return b.reload(false) }
 

@@ -63,14 +63,15 @@ func TestIntegrationBeeepNotification(t *testing.T) {
 func TestIntegrationNotifyClick(t *testing.T) {
 	conn := sessionBus(t)
 	opened := make(chan string, 10)
-	history := make(chan struct{}, 10)
+	history := make(chan string, 10)
 	n := notify.NewBeeep(notify.BeeepOptions{
 		AppName: "ToastTray", IconDir: t.TempDir(),
-		OpenURL:   func(u string) error { opened <- u; return nil },
-		OnHistory: func() { history <- struct{}{} },
+		OpenURL: func(u string) error { opened <- u; return nil },
+		OnOpen:  func(w string) { history <- w },
 	})
 	t.Cleanup(n.Close)
-	// A burst of one per window: the second toast becomes a summary.
+	// A burst of one per window: the second and third toasts become a
+	// summary.
 	clk := clock.NewFake(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	gate := notify.NewGate(n, notify.GateOptions{Clock: clk, Burst: 1, Window: time.Minute})
 	t.Cleanup(gate.Close)
@@ -117,7 +118,10 @@ func TestIntegrationNotifyClick(t *testing.T) {
 	wantHistory := func() {
 		t.Helper()
 		select {
-		case <-history:
+		case w := <-history:
+			if w != notify.WindowHistory {
+				t.Fatalf("opened %q, want the history", w)
+			}
 		case <-ctx.Done():
 			t.Fatal("the history was not opened")
 		}
@@ -131,10 +135,11 @@ func TestIntegrationNotifyClick(t *testing.T) {
 	click(shipped.ID, "default")
 	wantOpened(link)
 
-	// Coalesced: it comes back as a summary when the window ends.
+	// Coalesced: they come back as a summary once the burst is over.
 	gate.Submit(notify.FromToast(wsclient.Toast{Level: "info", Title: "Coalesced", URL: link}, site, false))
+	gate.Submit(notify.FromToast(wsclient.Toast{Level: "info", Title: "Coalesced too"}, site, false))
 	clk.BlockUntil(1, nil)
-	clk.Advance(time.Minute)
+	clk.Advance(notify.DefaultSettle)
 	summary, err := desk.WaitNotification(ctx, conn, func(x desk.Notification) bool {
 		return x.ID > shipped.ID && x.AppName == "ToastTray"
 	})
