@@ -146,10 +146,6 @@ func (s Settings) Configured() bool {
 // into the User-Agent ("ToastTray/<version>").
 func (s Settings) Config(version string) wsclient.Config {
 	s = s.Normalized()
-	ua := "ToastTray"
-	if version != "" {
-		ua += "/" + version
-	}
 	return wsclient.Config{
 		SiteURL:          s.SiteURL,
 		WSURL:            s.WSURL,
@@ -160,7 +156,7 @@ func (s Settings) Config(version string) wsclient.Config {
 		KeepaliveHandler: s.KeepaliveHandler,
 		CatchupHandler:   s.CatchupHandler,
 		CAFile:           s.CAFile,
-		UserAgent:        ua,
+		UserAgent:        wsclient.UserAgent(version),
 	}
 }
 

@@ -19,9 +19,7 @@ import (
 // keyring), and a toast of each level every few seconds.
 
 const (
-	demoUser     = "demo"
-	demoPassword = "demo" // wstest's default user
-	demoChannel  = "demo"
+	demoChannel = "demo"
 	// DemoInterval is how often the demo pushes a toast, unless
 	// TOASTTRAY_DEMO_INTERVAL says otherwise ("0" stops the toasts, to
 	// measure the idle cost of a connected tray).
@@ -81,7 +79,7 @@ func startDemo(ctx context.Context, log *slog.Logger, clk clock.Clock) (*demoEnv
 	s.SiteURL, s.WSURL = srv.URL, srv.WSURL
 	s.TokenPath, s.LoginPath = srv.TokenPath(), srv.LoginPath()
 	s.Channel = demoChannel
-	s.Username = demoUser
+	s.Username = wstest.DemoUser
 	s.RememberPassword = true
 	if err := (settings.Store{Path: filepath.Join(dir, settings.FileName)}).Save(s); err != nil {
 		srv.Close()

@@ -31,6 +31,7 @@ import (
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/clock"
+	"github.com/toasttray/toasttray/wsclient/wstest"
 )
 
 // Options configure Run.
@@ -321,7 +322,7 @@ func (b *backend) reload(force bool) Target {
 	var credsProblem string
 	if s.SiteURL != "" {
 		if b.demo {
-			c = wsclient.Credentials{Username: s.Username, Password: demoPassword}
+			c = wsclient.Credentials{Username: s.Username, Password: wstest.DemoPassword}
 		} else if c, err = b.keys.Load(s.SiteURL, s.Username); err != nil && !errors.Is(err, creds.ErrNotFound) {
 			b.log.Warn("reading credentials", "err", err) // the error names the account, never a secret
 			credsProblem = err.Error()
