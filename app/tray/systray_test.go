@@ -160,21 +160,37 @@ func TestSysTrayOverDBus(t *testing.T) {
 
 	// systray drops a click nobody receives; forward is receiving once
 	// it runs, so repeat the click until it arrives.
-	deadline := time.After(10 * time.Second)
-	for {
-		if err := menu.Call("com.canonical.dbusmenu.Event", 0, ids["For 15 minutes"], "clicked",
-			dbus.MakeVariant(""), uint32(0)).Err; err != nil {
-			t.Fatalf("Event: %v", err)
-		}
-		select {
-		case a := <-actions:
-			if a != ActPause15Min {
-				t.Fatalf("click gave %v", a)
+	click := func(id int32, want Action) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			if err := menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked",
+				dbus.MakeVariant(""), uint32(0)).Err; err != nil {
+				t.Fatalf("Event: %v", err)
 			}
-			return
-		case <-time.After(50 * time.Millisecond):
-		case <-deadline:
-			t.Fatal("click never arrived")
+			select {
+			case a := <-actions:
+				if a != want {
+					t.Fatalf("click gave %v, want %v", a, want)
+				}
+				return
+			case <-time.After(50 * time.Millisecond):
+			case <-deadline:
+				t.Fatal("click never arrived")
+			}
 		}
 	}
+	click(ids["For 15 minutes"], ActPause15Min)
+
+	// "Not set up — open Settings" is enabled and opens Settings.
+	st.draw(Render(View{}, now))
+	if err := menu.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&rev, &root); err != nil {
+		t.Fatalf("GetLayout: %v", err)
+	}
+	lines = nil
+	walk(root, 0, &lines, ids)
+	if lines[0] != "Not set up — open Settings" {
+		t.Errorf("status line %q, want it enabled", lines[0])
+	}
+	click(ids["Not set up — open Settings"], ActSettings)
 }
