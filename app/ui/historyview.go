@@ -131,7 +131,7 @@ func (v *HistoryView) Reload() {
 			if err != nil {
 				v.showError("Could not read the history: " + err.Error())
 			} else if v.readErr {
-				v.message.Hide()
+				v.hideError()
 			}
 			v.readErr = err != nil
 			v.setEntries(entries)
@@ -161,6 +161,12 @@ func (v *HistoryView) setEntries(e []history.Entry) {
 func (v *HistoryView) showError(msg string) {
 	v.message.SetText(msg)
 	v.message.Show()
+	v.content.Refresh() // lay out again: the hidden label had no room
+}
+
+func (v *HistoryView) hideError() {
+	v.message.Hide()
+	v.content.Refresh()
 }
 
 // askClear asks before Clear: it cannot be undone.
@@ -197,7 +203,7 @@ func (v *HistoryView) doClear() {
 				v.clear.Enable()
 				return
 			}
-			v.message.Hide()
+			v.hideError()
 			v.setEntries(nil)
 			// A load started before the Clear would bring the entries
 			// back: read again, which also drops that load.
@@ -323,6 +329,7 @@ type historyDetail struct {
 	link    *widget.Label // the link as text, if any
 	open    *widget.Button
 	err     *widget.Label // why the link did not open
+	body    *fyne.Container
 }
 
 func (v *HistoryView) showDetail(e history.Entry) {
@@ -360,7 +367,11 @@ func (v *HistoryView) showDetail(e history.Entry) {
 	if u, ok := e.OpenURL(); ok {
 		d.open.OnTapped = func() {
 			d.err.Hide()
-			v.openURL(u, func(msg string) { d.err.SetText(msg); d.err.Show() })
+			v.openURL(u, func(msg string) {
+				d.err.SetText(msg)
+				d.err.Show()
+				d.body.Refresh() // lay out again: the hidden label had no room
+			})
 		}
 		foot = append(foot, container.NewBorder(nil, nil, nil, d.open, d.link))
 	} else if e.URL != "" {
@@ -373,8 +384,8 @@ func (v *HistoryView) showDetail(e history.Entry) {
 	}
 	foot = append(foot, d.err)
 
-	body := container.NewBorder(head, container.NewVBox(foot...), nil, nil, container.NewVScroll(d.message))
-	d.dialog = dialog.NewCustom("Notification", "Close", body, v.win)
+	d.body = container.NewBorder(head, container.NewVBox(foot...), nil, nil, container.NewVScroll(d.message))
+	d.dialog = dialog.NewCustom("Notification", "Close", d.body, v.win)
 	d.dialog.SetOnClosed(func() {
 		if v.detail == d {
 			v.detail = nil

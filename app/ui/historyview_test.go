@@ -258,6 +258,9 @@ func TestHistoryViewDetailShowsWholeMessage(t *testing.T) {
 	if !d.err.Visible() || !strings.Contains(d.err.Text, "Could not open the link") || !strings.Contains(d.err.Text, "xdg-open") {
 		t.Errorf("a link nothing opens gives no visible reason: %q visible=%v", d.err.Text, d.err.Visible())
 	}
+	if d.err.Size().Height == 0 {
+		t.Error("the reason is shown but has no room in the dialog")
+	}
 	test.Tap(button(t, w.Canvas().Overlays().Top(), "Close"))
 	if v.detail != nil || w.Canvas().Overlays().Top() != nil {
 		t.Fatal("Close left the detail open")
@@ -317,8 +320,8 @@ func TestHistoryViewShowsReadError(t *testing.T) {
 	w.SetContent(v.Content())
 	close(ready)
 	wait(t, done, "load")
-	if !v.message.Visible() || v.message.Text != "Could not read the history: disk on fire" {
-		t.Errorf("message %q visible=%v", v.message.Text, v.message.Visible())
+	if !v.message.Visible() || v.message.Text != "Could not read the history: disk on fire" || v.message.Size().Height == 0 {
+		t.Errorf("message %q visible=%v size %v", v.message.Text, v.message.Visible(), v.message.Size())
 	}
 	if !v.empty.Visible() {
 		t.Error("empty label hidden")

@@ -149,7 +149,7 @@ func History(ctx context.Context, args []string, env cli.Env) error {
 			if err != nil {
 				return err
 			}
-			return a.OpenURL(pu)
+			return openLink(a, pu)
 		},
 	})
 	defer v.Close()
