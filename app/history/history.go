@@ -101,6 +101,10 @@ type Options struct {
 	Logger   *slog.Logger  // default slog.Default()
 	Debounce time.Duration // default DefaultDebounce
 	Max      int           // default MaxEntries
+	// OnWrite, if set, is called after each write of the file by this
+	// store (a flush or a Clear), outside its locks: the tray uses it to
+	// tell an open History window to re-read the file. It must not block.
+	OnWrite func()
 }
 
 // Store is the history at one path. It is safe for concurrent use. Call
@@ -196,17 +200,26 @@ func (s *Store) List() ([]Entry, error) {
 
 // Flush writes queued entries to the file now.
 func (s *Store) Flush() error {
+	wrote, err := s.flush()
+	if wrote {
+		s.wrote()
+	}
+	return err
+}
+
+// flush is Flush under the locks; it reports whether it wrote the file.
+func (s *Store) flush() (bool, error) {
 	s.io.Lock()
 	defer s.io.Unlock()
 	s.mu.Lock()
 	none := len(s.pending) == 0
 	s.mu.Unlock()
 	if none {
-		return nil
+		return false, nil
 	}
 	unlock, err := s.lock()
 	if err != nil {
-		return err // the entries stay queued for the next flush
+		return false, err // the entries stay queued for the next flush
 	}
 	defer unlock()
 	s.mu.Lock()
@@ -225,13 +238,21 @@ func (s *Store) Flush() error {
 		s.mu.Lock()
 		s.pending = append(taken, s.pending...) // retry with the next flush
 		s.mu.Unlock()
-		return err
+		return false, err
 	}
-	return nil
+	return true, nil
 }
 
 // Clear empties the history, in memory and on disk.
 func (s *Store) Clear() error {
+	err := s.clear()
+	if err == nil {
+		s.wrote()
+	}
+	return err
+}
+
+func (s *Store) clear() error {
 	s.io.Lock()
 	defer s.io.Unlock()
 	unlock, err := s.lock()
@@ -256,6 +277,12 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return s.Flush()
+}
+
+func (s *Store) wrote() {
+	if s.opts.OnWrite != nil {
+		s.opts.OnWrite()
+	}
 }
 
 // file is the on-disk format; the version lets a later format migrate.

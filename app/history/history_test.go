@@ -270,3 +270,32 @@ func BenchmarkAdd(b *testing.B) {
 	s.Close()
 	b.ReportMetric(float64(s.writes.Load())/float64(b.N)*10000, "writes/10k-toasts")
 }
+
+// OnWrite is called once per write of the file (the tray's cue to tell an
+// open History window to re-read it), and not for a flush with nothing
+// queued.
+func TestOnWriteOncePerWrite(t *testing.T) {
+	clk := clock.NewFake(t0)
+	var mu sync.Mutex
+	calls := 0
+	s := Open(filepath.Join(t.TempDir(), "history.json"), Options{Clock: clk, OnWrite: func() {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+	}})
+	t.Cleanup(func() { s.Close() })
+	count := func() int { mu.Lock(); defer mu.Unlock(); return calls }
+
+	if err := s.Flush(); err != nil || count() != 0 {
+		t.Fatalf("empty flush: %d calls, %v", count(), err)
+	}
+	for i := range 3 {
+		s.Add(entry(i))
+	}
+	if err := s.Flush(); err != nil || count() != 1 {
+		t.Fatalf("flush of 3: %d calls, %v", count(), err)
+	}
+	if err := s.Clear(); err != nil || count() != 2 {
+		t.Fatalf("clear: %d calls, %v", count(), err)
+	}
+}

@@ -17,8 +17,8 @@ import (
 
 // fakeWindowEnv, when set, makes this test binary a fake window process
 // (launcher.run starts os.Executable): it dials the address, reports its
-// arguments, reads stdin to the end, reports "eof" and exits 0. Killed or
-// signalled, it never reports "eof".
+// arguments, reports each line of stdin as "got LINE", then "eof" at its
+// end and exits 0. Killed or signalled, it never reports "eof".
 const fakeWindowEnv = "TOASTTRAY_TEST_FAKE_WINDOW"
 
 func TestMain(m *testing.M) {
@@ -36,7 +36,11 @@ func fakeWindow(addr string) int {
 	}
 	defer conn.Close()
 	fmt.Fprintln(conn, "ready", strings.Join(os.Args[1:], " "))
-	if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		fmt.Fprintln(conn, "got", sc.Text())
+	}
+	if err := sc.Err(); err != nil {
 		fmt.Fprintln(os.Stderr, "fake window: reading stdin:", err)
 		return 1
 	}
@@ -44,9 +48,10 @@ func fakeWindow(addr string) int {
 	return 0
 }
 
-// When the tray quits, it asks each window process to close by closing
-// its stdin (Windows has no SIGTERM), not with a signal, and the window
-// exits by itself within the grace period.
+// The tray sends requests down a window process's stdin. When it quits,
+// it asks each window process to close by closing its stdin (Windows has
+// no SIGTERM), not with a signal, and the window exits by itself within
+// the grace period.
 func TestLauncherQuitClosesStdin(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,6 +76,16 @@ func TestLauncherQuitClosesStdin(t *testing.T) {
 	r := bufio.NewReader(conn)
 	if got, _ := r.ReadString('\n'); got != "ready history -raise-on-stdin\n" {
 		t.Fatalf("window process reported %q", got)
+	}
+	// Requests reach the window they are for, one a line, in order;
+	// a window that is not open gets none.
+	l.send(WindowSettings, requestRaise)
+	l.send(WindowHistory, requestReload)
+	l.send(WindowHistory, requestRaise)
+	for _, want := range []string{"got reload\n", "got raise\n"} {
+		if got, _ := r.ReadString('\n'); got != want {
+			t.Fatalf("window process reported %q, want %q", got, want)
+		}
 	}
 	cancel() // the tray quits
 	got, _ := r.ReadString('\n')

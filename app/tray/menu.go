@@ -31,8 +31,8 @@ type View struct {
 type Menu struct {
 	Icon             assets.TrayState
 	Tooltip          string
-	Status           string // first, disabled menu line
-	Detail           string // second, disabled line (last error); "" = hidden
+	Status           string // first menu line; enabled when StatusAction is set
+	Detail           string // second line (last error); "" = hidden
 	ReconnectEnabled bool
 	PauseTitle       string // title of the "Pause notifications" submenu
 	Paused           bool   // enables "Resume", disables nothing else
@@ -40,6 +40,10 @@ type Menu struct {
 	// Refresh is when the menu text next changes by itself (a countdown's
 	// next second, the end of a pause). Zero: only a new View changes it.
 	Refresh time.Time
+
+	// StatusAction and DetailAction are what clicking those lines does
+	// (see lineActions); 0: the line is disabled, it only informs.
+	StatusAction, DetailAction Action
 }
 
 // PauseChoice is an entry of the "Pause notifications" submenu.
@@ -169,6 +173,7 @@ func Render(v View, now time.Time) Menu {
 	}
 
 	m.Detail = truncate(oneLine(m.Detail), maxDetail)
+	m.StatusAction, m.DetailAction = lineActions(v, m.Detail)
 	m.Tooltip = "ToastTray — " + m.Status
 	if m.Paused {
 		m.Tooltip += "\nNotifications " + strings.ToLower(m.PauseTitle[:1]) + m.PauseTitle[1:]
@@ -179,6 +184,25 @@ func Render(v View, now time.Time) Menu {
 		}
 	}
 	return m
+}
+
+// lineActions says what clicking the status and detail lines does. Lines
+// that say "open Settings" (not set up, signed out, the keyring, stopped by
+// an error) open it, and so does an error line: Settings' Test connection
+// says which step fails and how to fix it. Being rate limited is not fixed
+// in Settings, and the other lines only inform (0: disabled).
+func lineActions(v View, detail string) (status, detailAct Action) {
+	st := v.Status.State
+	switch {
+	case !v.Configured:
+		return ActSettings, 0
+	case st == wsclient.StateSignedOut, st == wsclient.StateStopped && v.Status.Err != "":
+		status = ActSettings
+	}
+	if detail != "" && st != wsclient.StateRateLimited {
+		detailAct = ActSettings
+	}
+	return status, detailAct
 }
 
 // countdown renders the time left until until, rounded up to whole seconds,

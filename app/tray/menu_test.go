@@ -230,6 +230,7 @@ func TestRenderEveryState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Render(tt.v, now)
+			got.StatusAction, got.DetailAction = 0, 0 // TestMenuLinesOpenWhatTheyName
 			want := tt.want
 			want.Tooltip = "ToastTray — " + want.Status
 			if want.Paused {
@@ -239,6 +240,44 @@ func TestRenderEveryState(t *testing.T) {
 				t.Errorf("Render() =\n %+v\nwant\n %+v", got, want)
 			}
 		})
+	}
+}
+
+// The status line is enabled when it names something to open, and opens
+// it; an error line opens Settings (Test connection), except while rate
+// limited; lines that only inform stay disabled.
+func TestMenuLinesOpenWhatTheyName(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 50, 0, 0, time.UTC)
+	on := func(st wsclient.Status) View { return View{Configured: true, Site: "example.com", Status: st} }
+	tests := []struct {
+		v              View
+		status, detail Action
+	}{
+		{View{}, ActSettings, 0}, // Not set up — open Settings
+		{on(wsclient.Status{State: wsclient.StateSignedOut, Err: "session expired"}), ActSettings, ActSettings},
+		{on(wsclient.Status{State: wsclient.StateSignedOut}), ActSettings, 0},
+		{func() View {
+			v := on(wsclient.Status{State: wsclient.StateSignedOut})
+			v.CredsProblem = "keyring is locked"
+			return v
+		}(), ActSettings, ActSettings}, // Cannot read the keyring — open Settings
+		{on(wsclient.Status{State: wsclient.StateStopped, Err: "bad CA file"}), ActSettings, ActSettings},
+		{on(wsclient.Status{State: wsclient.StateStopped}), 0, 0}, // Not connected
+		{on(wsclient.Status{State: wsclient.StateConnected, Since: now}), 0, 0},
+		{on(wsclient.Status{State: wsclient.StateConnecting}), 0, 0},
+		{on(wsclient.Status{State: wsclient.StateConnecting, Attempt: 2, Err: "dial: connection refused"}), 0, ActSettings},
+		{on(wsclient.Status{State: wsclient.StateWaiting, Until: now.Add(time.Minute), Err: "TLS: certificate expired"}), 0, ActSettings},
+		{on(wsclient.Status{State: wsclient.StateRateLimited, Until: now.Add(time.Minute), Err: "Rate limit exceeded"}), 0, 0},
+	}
+	for _, tt := range tests {
+		m := Render(tt.v, now)
+		if m.StatusAction != tt.status || m.DetailAction != tt.detail {
+			t.Errorf("%q / %q: status line %v, detail line %v; want %v, %v",
+				m.Status, m.Detail, m.StatusAction, m.DetailAction, tt.status, tt.detail)
+		}
+		if (m.DetailAction != 0) && m.Detail == "" {
+			t.Errorf("%q: hidden detail line with an action", m.Status)
+		}
 	}
 }
 

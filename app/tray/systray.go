@@ -3,6 +3,7 @@ package tray
 import (
 	"context"
 	"runtime"
+	"sync"
 
 	"fyne.io/systray"
 
@@ -24,6 +25,15 @@ const (
 	ActQuit
 	ActPauseErrors // toggles "Show errors while paused"
 	ActSignOut     // not a menu item: the Settings window forgot the credentials
+)
+
+// lineAction is a click on the status or detail line: forward turns it
+// into the line's Menu.StatusAction or DetailAction as last drawn.
+type lineAction int
+
+const (
+	statusLine lineAction = iota
+	detailLine
 )
 
 func (a Action) String() string {
@@ -64,6 +74,9 @@ type sysTray struct {
 
 	last  Menu
 	drawn bool
+
+	mu       sync.Mutex // draw and forward run on different goroutines
+	lineActs [2]Action  // by lineAction: what the status and detail lines do
 }
 
 // buildSysTray creates the menu items. It must run after systray is ready.
@@ -111,6 +124,13 @@ func (t *sysTray) draw(m Menu) {
 	if first || m.Status != old.Status {
 		t.status.SetTitle(m.Status)
 	}
+	if first || m.StatusAction != old.StatusAction || m.DetailAction != old.DetailAction {
+		t.mu.Lock()
+		t.lineActs = [2]Action{statusLine: m.StatusAction, detailLine: m.DetailAction}
+		t.mu.Unlock()
+		setEnabled(t.status, m.StatusAction != 0)
+		setEnabled(t.detail, m.DetailAction != 0)
+	}
 	if first || m.Detail != old.Detail {
 		if m.Detail == "" {
 			t.detail.Hide()
@@ -145,6 +165,12 @@ func setEnabled(item *systray.MenuItem, on bool) {
 	}
 }
 
+func (t *sysTray) lineAction(l lineAction) Action {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lineActs[l]
+}
+
 // forward turns clicks into Actions until ctx ends. systray drops a click
 // when nobody is receiving, so this goroutine does nothing but receive and
 // hand over.
@@ -172,6 +198,13 @@ func (t *sysTray) forward(ctx context.Context, out chan<- Action) {
 			a = ActSettings
 		case <-t.quit.ClickedCh:
 			a = ActQuit
+		case <-t.status.ClickedCh:
+			a = t.lineAction(statusLine)
+		case <-t.detail.ClickedCh:
+			a = t.lineAction(detailLine)
+		}
+		if a == 0 { // a click that raced the line's disabling
+			continue
 		}
 		select {
 		case out <- a:

@@ -91,7 +91,11 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 
-	hist := history.Open(filepath.Join(configDir, history.FileName), history.Options{Logger: log})
+	// After each write of the history an open History window re-reads it.
+	l := &launcher{env: childEnv, demo: opts.Demo, log: log}
+	hist := history.Open(filepath.Join(configDir, history.FileName), history.Options{
+		Logger: log, OnWrite: func() { l.send(WindowHistory, requestReload) },
+	})
 	defer func() {
 		if err := hist.Close(); err != nil {
 			log.Warn("saving notification history", "err", err)
@@ -141,8 +145,25 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	ctl.backend = be
 	ctl.setTarget(be.ReloadSettings())
-	l := &launcher{env: childEnv, demo: opts.Demo, log: log}
-	ctl.open, ctl.raise = l.run, l.raise
+	// History opens (or comes to the front) with the toasts still queued
+	// for the debounced write: they are written first (whose OnWrite asks
+	// an open window to re-read), and a raised window re-reads too.
+	flushHistory := func(w Window) {
+		if w != WindowHistory {
+			return
+		}
+		if err := hist.Flush(); err != nil {
+			log.Warn("saving notification history", "err", err)
+		}
+	}
+	ctl.open = func(ctx context.Context, w Window) error {
+		flushHistory(w)
+		return l.run(ctx, w)
+	}
+	ctl.raise = func(w Window) {
+		flushHistory(w)
+		l.send(w, requestRaise)
+	}
 
 	var initial []Window
 	if !ctl.view(ctl.clk.Now()).Configured {
@@ -354,7 +375,7 @@ type launcher struct {
 	log  *slog.Logger
 
 	mu     sync.Mutex
-	raises map[Window]io.Writer // stdin of each running window process
+	raises map[Window]io.Writer // stdin of each running window process, for send
 }
 
 func (l *launcher) run(ctx context.Context, w Window) error {
@@ -369,8 +390,8 @@ func (l *launcher) run(ctx context.Context, w Window) error {
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = l.env
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	// The window reads "raise" lines from its stdin, and closes at the end
-	// of it (ui.runWindow).
+	// The window reads requests ("raise", "reload") from its stdin, and
+	// closes at the end of it (ui.runWindow).
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return fmt.Errorf("opening %s window: %w", w, err)
@@ -400,17 +421,24 @@ func (l *launcher) run(ctx context.Context, w Window) error {
 	return nil
 }
 
-// raiseFlag is ui.RaiseFlag (not imported: the tray package stays free of
-// the window code).
-const raiseFlag = "-raise-on-stdin"
+// raiseFlag, requestRaise and requestReload are ui.RaiseFlag,
+// ui.RequestRaise and ui.RequestReload (not imported: the tray package
+// stays free of the window code).
+const (
+	raiseFlag     = "-raise-on-stdin"
+	requestRaise  = "raise"
+	requestReload = "reload"
+)
 
-// raise asks the running window process w to come to the front.
-func (l *launcher) raise(w Window) {
+// send writes the request req to the running window process w, if any:
+// requestRaise brings it to the front, requestReload makes History re-read
+// the file.
+func (l *launcher) send(w Window, req string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if in := l.raises[w]; in != nil {
-		if _, err := io.WriteString(in, "raise\n"); err != nil {
-			l.log.Debug("raising window", "window", w, "err", err)
+		if _, err := io.WriteString(in, req+"\n"); err != nil {
+			l.log.Debug("sending a request to a window", "window", w, "request", req, "err", err)
 		}
 	}
 }

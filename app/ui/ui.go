@@ -39,12 +39,19 @@ const DemoFlag = "demo"
 // demo-mode settings window uses instead of the keyring.
 const DemoPassword = "demo"
 
-// RaiseFlag makes a window process read its stdin for "raise" lines: the
-// tray's way to bring an already open window to the front when the user
-// picks it again from the menu (or launches ToastTray a second time). The
-// end of stdin is the tray's request to close the window: the tray closes
-// the pipe when it quits (or the OS does, when the tray dies).
+// RaiseFlag makes a window process read requests from its stdin, one a
+// line: "raise" brings an already open window to the front (the user
+// picked it again from the menu, or launched ToastTray a second time), and
+// "reload" makes the History window re-read history.json (the tray wrote
+// it). The end of stdin is the tray's request to close the window: the
+// tray closes the pipe when it quits (or the OS does, when the tray dies).
 const RaiseFlag = "raise-on-stdin"
+
+// The requests the tray writes to a window's stdin (see RaiseFlag).
+const (
+	RequestRaise  = "raise"
+	RequestReload = "reload"
+)
 
 type windowFlags struct {
 	demo  bool
@@ -114,7 +121,7 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 	defer f.Close()
 	w.SetContent(f.Content())
 	w.Resize(fyne.NewSize(640, 700))
-	return runWindow(ctx, a, w, log, raiseSource(wf))
+	return runWindow(ctx, a, w, log, requestSource(wf), nil)
 }
 
 // History opens the notification history window and returns when it closes.
@@ -134,7 +141,7 @@ func History(ctx context.Context, args []string, env cli.Env) error {
 	store := history.Open(path, history.Options{Logger: log})
 	a := newApp(env)
 	w := a.NewWindow("ToastTray — Notification history")
-	v := NewHistoryView(HistoryDeps{
+	v := NewHistoryView(w, HistoryDeps{
 		List:  store.List,
 		Clear: store.Clear,
 		Open: func(u string) error {
@@ -142,13 +149,15 @@ func History(ctx context.Context, args []string, env cli.Env) error {
 			if err != nil {
 				return err
 			}
-			return a.OpenURL(pu)
+			return openLink(a, pu)
 		},
 	})
 	defer v.Close()
 	w.SetContent(v.Content())
 	w.Resize(fyne.NewSize(720, 520))
-	return runWindow(ctx, a, w, log, raiseSource(wf))
+	// Raised, the window is current too: the tray wrote what it had
+	// queued before asking, and re-reading a 200-entry file is cheap.
+	return runWindow(ctx, a, w, log, requestSource(wf), v.Reload)
 }
 
 func logger(env cli.Env) *slog.Logger {
@@ -181,39 +190,49 @@ func newApp(env cli.Env) fyne.App {
 	return a
 }
 
-// raiseSource is stdin when the tray asked for raise requests, else nil.
-func raiseSource(wf windowFlags) io.Reader {
+// requestSource is stdin when the tray asked to send requests, else nil.
+func requestSource(wf windowFlags) io.Reader {
 	if wf.raise {
 		return os.Stdin
 	}
 	return nil
 }
 
-// followRaises calls raise for every "raise" line read from r and returns
-// at end of input (the tray closed the pipe) or a read error.
-func followRaises(r io.Reader, raise func()) {
+// followRequests calls handle for every request line read from r (see
+// RaiseFlag) and returns at end of input (the tray closed the pipe) or a
+// read error.
+func followRequests(r io.Reader, handle func(req string)) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) == "raise" {
-			raise()
+		if req := strings.TrimSpace(sc.Text()); req != "" {
+			handle(req)
 		}
 	}
 }
 
-// runWindow shows w until it is closed, ctx ends or raises (when not nil)
-// ends. The goroutine that watches ctx and raises ends when Run returns; the
-// one following raise requests ends at the end of raises, or with the
-// process.
-func runWindow(ctx context.Context, a fyne.App, w fyne.Window, log *slog.Logger, raises io.Reader) error {
+// runWindow shows w until it is closed, ctx ends or requests (when not
+// nil) ends. "raise" requests bring w to the front and also call reload,
+// "reload" requests call reload (when not nil); others are ignored. The
+// goroutine that watches ctx and requests ends when Run returns; the one
+// following requests ends at the end of requests, or with the process.
+func runWindow(ctx context.Context, a fyne.App, w fyne.Window, log *slog.Logger, requests io.Reader, reload func()) error {
 	w.SetMaster()
 	w.CenterOnScreen()
 	w.Show()
-	ended := make(chan struct{}) // raises ended: the tray asks us to close
-	if raises != nil {
+	ended := make(chan struct{}) // requests ended: the tray asks us to close
+	if requests != nil {
 		go func() {
-			followRaises(raises, func() {
-				log.Debug("raising the window")
-				fyne.Do(func() { w.Show(); w.RequestFocus() })
+			followRequests(requests, func(req string) {
+				log.Debug("request from the tray", "request", req)
+				switch req {
+				case RequestRaise:
+					fyne.Do(func() { w.Show(); w.RequestFocus() })
+					fallthrough
+				case RequestReload:
+					if reload != nil {
+						reload()
+					}
+				}
 			})
 			close(ended)
 		}()

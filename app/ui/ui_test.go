@@ -24,14 +24,14 @@ func TestFyneTestDriverAvailable(t *testing.T) {
 	}
 }
 
-// Each "raise" line from the tray raises the window once; other lines are
-// ignored, and end of input ends the follower.
-func TestFollowRaises(t *testing.T) {
-	in := strings.NewReader("raise\nnoise\n  raise  \n\nraise")
-	n := 0
-	followRaises(in, func() { n++ })
-	if n != 3 {
-		t.Fatalf("raised %d times, want 3", n)
+// Each request line from the tray is handled once, trimmed; blank lines
+// are skipped, and end of input ends the follower.
+func TestFollowRequests(t *testing.T) {
+	in := strings.NewReader("raise\nnoise\n  reload  \n\nraise")
+	var got []string
+	followRequests(in, func(req string) { got = append(got, req) })
+	if strings.Join(got, ",") != "raise,noise,reload,raise" {
+		t.Fatalf("requests %q", got)
 	}
 }
 
@@ -59,7 +59,7 @@ func TestWindowClosesAtEndOfStdin(t *testing.T) {
 	stdin, tray := io.Pipe()
 	ran := make(chan error, 1)
 	go func() {
-		ran <- runWindow(context.Background(), a, w, slog.New(slog.NewTextHandler(io.Discard, nil)), stdin)
+		ran <- runWindow(context.Background(), a, w, slog.New(slog.NewTextHandler(io.Discard, nil)), stdin, nil)
 	}()
 	io.WriteString(tray, "raise\n") // returns once read: the window is up
 	tray.Close()
