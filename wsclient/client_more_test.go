@@ -378,10 +378,15 @@ func TestWakeWatcher(t *testing.T) {
 		wsclient.WakeWatcher(clk, 10*time.Second, 20*time.Second)(ctx, func(r string) { got <- r })()
 	}()
 	clk.BlockUntil(1, nil)
+	// Each look re-arms the watcher's timer: waiting for it after every
+	// step makes the watcher see each step (it once saw five at once, 50 s,
+	// and reported a wake on a loaded CI machine).
 	for i := 0; i < 5; i++ {
 		clk.Advance(10 * time.Second)
+		clk.BlockUntil(1, nil)
 	}
 	clk.Advance(25 * time.Second) // late, under the slack
+	clk.BlockUntil(1, nil)
 	select {
 	case r := <-got:
 		t.Fatalf("false wake: %s", r)

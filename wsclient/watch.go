@@ -33,7 +33,10 @@ func WakeWatcher(clk clock.Clock, every, slack time.Duration) Watcher {
 	return func(ctx context.Context, changed func(string)) func() {
 		last := clk.Now().Round(0)
 		return func() {
-			t := clk.NewTicker(every)
+			// A timer re-armed after each look, not a ticker: the gap is
+			// measured from the last look, and a test can tell (a pending
+			// timer again) that a look has been taken.
+			t := clk.NewTimer(every)
 			defer t.Stop()
 			for {
 				select {
@@ -45,6 +48,7 @@ func WakeWatcher(clk clock.Clock, every, slack time.Duration) Watcher {
 						changed(fmt.Sprintf("the clock jumped by %s (sleep or wake)", (gap - every).Round(time.Second)))
 					}
 					last = now
+					t.Reset(every)
 				}
 			}
 		}
