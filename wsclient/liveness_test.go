@@ -114,10 +114,10 @@ type lateWatchClock struct {
 	connected <-chan struct{}
 }
 
-func (l lateWatchClock) NewTicker(d time.Duration) clock.Ticker {
+func (l lateWatchClock) NewTimer(d time.Duration) clock.Timer {
 	<-l.connected
 	l.off.Store(int64(time.Hour))
-	return l.jumpClock.NewTicker(d)
+	return l.jumpClock.NewTimer(d)
 }
 
 // TestClockJumpRightAfterConnect: the wake watcher takes its first wall
@@ -143,7 +143,7 @@ func TestClockJumpRightAfterConnect(t *testing.T) {
 	}})
 	h.start()
 	h.waitState(wsclient.StateConnected)
-	watchClk.BlockUntil(1, nil) // the watcher's ticker
+	watchClk.BlockUntil(1, nil) // the watcher's timer
 	watchClk.Advance(10 * time.Second)
 	h.waitState(wsclient.StateConnecting)
 	h.waitState(wsclient.StateConnected)
