@@ -38,7 +38,7 @@ var mayImport = map[string][]string{
 	"app/service":    {"app/history", "app/notify", "app/settings", "app/settings/atomicfile", "wsclient", "wsclient/clock"},
 	"app/tray": {"fyne.io/systray", "github.com/godbus/dbus/v5", "app/cli", "app/creds", "app/history", "app/instance",
 		"app/notify", "app/service", "app/settings", "assets", "wsclient", "wsclient/clock", "wsclient/wstest"},
-	"app/ui":     {"fyne.io/fyne/v2", "app/autostart", "app/cli", "app/creds", "app/history", "app/settings", "assets", "wsclient"},
+	"app/ui":     {"fyne.io/fyne/v2", "app/autostart", "app/cli", "app/creds", "app/history", "app/instance", "app/settings", "assets", "wsclient"},
 	"app/cli":    {"app/notify", "wsclient", "wsclient/wstest"},
 	"assets":     {},
 	"assets/gen": {"golang.org/x/image"}, // go:generate tool

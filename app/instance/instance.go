@@ -85,8 +85,54 @@ type Primary struct {
 // Acquire makes this process the primary instance, or, if another one is
 // running, sends it request and returns ErrAlreadyRunning.
 func Acquire(opts Options, request string) (*Primary, error) {
+	opts, err := opts.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("single instance: %w", err)
+	}
+	if opts.useTCP() {
+		return acquireTCP(opts, request)
+	}
+	return acquireUnix(opts, request)
+}
+
+// ErrNotRunning is Notify's answer when no primary instance runs.
+var ErrNotRunning = errors.New("single instance: no running instance")
+
+// Notify sends request to the running primary instance and never becomes
+// one itself: a window process telling the tray about a change (Acquire
+// would make the window the primary when no tray runs).
+func Notify(opts Options, request string) error {
+	opts, err := opts.resolve()
+	if err != nil {
+		return err
+	}
+	token := ""
+	network, addr := "unix", filepath.Join(opts.Dir, opts.Name+".sock")
+	if opts.useTCP() {
+		data, err := os.ReadFile(filepath.Join(opts.Dir, opts.Name+".port"))
+		port, tok, ok := strings.Cut(strings.TrimSpace(string(data)), " ")
+		if err != nil || !ok {
+			return ErrNotRunning
+		}
+		token, network, addr = tok, "tcp", net.JoinHostPort("127.0.0.1", port)
+	}
+	conn, err := net.DialTimeout(network, addr, ioTimeout)
+	if err != nil {
+		return ErrNotRunning
+	}
+	if err := send(conn, token, request); err != nil {
+		return fmt.Errorf("single instance: telling the running instance: %w", err)
+	}
+	return nil
+}
+
+// resolve checks the name and fills in the defaults.
+func (opts Options) resolve() (Options, error) {
 	if opts.Name == "" || strings.ContainsAny(opts.Name, `/\`) {
-		return nil, fmt.Errorf("single instance: invalid name %q", opts.Name)
+		return opts, fmt.Errorf("single instance: invalid name %q", opts.Name)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -94,18 +140,15 @@ func Acquire(opts Options, request string) (*Primary, error) {
 	if opts.Dir == "" {
 		d, err := DefaultDir()
 		if err != nil {
-			return nil, fmt.Errorf("single instance: %w", err)
+			return opts, fmt.Errorf("single instance: %w", err)
 		}
 		opts.Dir = d
 	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("single instance: %w", err)
-	}
-	if opts.tcp || runtime.GOOS == "windows" {
-		return acquireTCP(opts, request)
-	}
-	return acquireUnix(opts, request)
+	return opts, nil
 }
+
+// useTCP: Windows has no Unix sockets for this (and tests can ask for TCP).
+func (opts Options) useTCP() bool { return opts.tcp || runtime.GOOS == "windows" }
 
 func acquireUnix(opts Options, request string) (*Primary, error) {
 	path := filepath.Join(opts.Dir, opts.Name+".sock")

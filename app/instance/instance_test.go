@@ -108,3 +108,34 @@ func TestTCPStaleAndWrongToken(t *testing.T) {
 	default:
 	}
 }
+
+// Notify reaches the running primary, and without one it says so and does
+// not become the primary itself (a window must not take the tray's place).
+func TestNotify(t *testing.T) {
+	for _, tcp := range []bool{false, true} {
+		if !tcp && runtime.GOOS == "windows" {
+			continue
+		}
+		dir := t.TempDir()
+		if err := Notify(opts(t, dir, tcp, nil), RequestSignOut); !errors.Is(err, ErrNotRunning) {
+			t.Fatalf("tcp=%v: Notify with no primary = %v, want ErrNotRunning", tcp, err)
+		}
+		got := make(chan string, 1)
+		p, err := Acquire(opts(t, dir, tcp, got), "")
+		if err != nil {
+			t.Fatalf("tcp=%v: after Notify, Acquire = %v: Notify took the primary's place", tcp, err)
+		}
+		if err := Notify(opts(t, dir, tcp, nil), RequestSignOut); err != nil {
+			t.Fatalf("tcp=%v: Notify: %v", tcp, err)
+		}
+		select {
+		case r := <-got:
+			if r != RequestSignOut {
+				t.Fatalf("tcp=%v: request %q", tcp, r)
+			}
+		case <-time.After(5 * time.Second): // hang guard
+			t.Fatalf("tcp=%v: the primary never got the request", tcp)
+		}
+		p.Close()
+	}
+}

@@ -672,7 +672,7 @@ func (f *SettingsForm) confirmForget() {
 		who = "you"
 	}
 	msg := fmt.Sprintf("This deletes the saved password and cookies of %s at %s from the system keyring.\n"+
-		"When you close this window ToastTray signs out and stays signed out until you enter them again.", who, s.SiteURL)
+		"ToastTray signs out at once and stays signed out until you enter them again.", who, s.SiteURL)
 	w := windowOf(f.content)
 	if w == nil {
 		return
@@ -700,7 +700,7 @@ func windowOf(obj fyne.CanvasObject) fyne.Window {
 }
 
 // forget deletes the saved secrets for the site and user in the form. The
-// tray reads the keyring again when this window closes.
+// Forget dependency also tells a running tray to sign out at once.
 func (f *SettingsForm) forget() {
 	s, _ := f.collect()
 	f.clearResults()
@@ -722,7 +722,7 @@ func (f *SettingsForm) forget() {
 			f.csrfToken.SetText("")
 			f.filling = false
 			f.refresh()
-			f.setStatus("Saved credentials deleted from the keyring. ToastTray signs out when you close this window.", widget.MediumImportance)
+			f.setStatus("Saved credentials deleted from the keyring. ToastTray has signed out.", widget.MediumImportance)
 		})
 	}()
 }

@@ -357,7 +357,7 @@ func TestSettingsForgetAsksFirst(t *testing.T) {
 	if _, err := e.keys.Load("https://www.example.com", "alice"); !errors.Is(err, creds.ErrNotFound) {
 		t.Errorf("after Forget: %v", err)
 	}
-	if e.f.password.Text != "" || !strings.Contains(e.f.message.Text, "close this window") {
+	if e.f.password.Text != "" || !strings.Contains(e.f.message.Text, "signed out") {
 		t.Errorf("after Forget: password %q, message %q", e.f.password.Text, e.f.message.Text)
 	}
 }

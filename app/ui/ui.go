@@ -25,6 +25,7 @@ import (
 	"github.com/toasttray/toasttray/app/cli"
 	"github.com/toasttray/toasttray/app/creds"
 	"github.com/toasttray/toasttray/app/history"
+	"github.com/toasttray/toasttray/app/instance"
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/wsclient"
@@ -114,7 +115,18 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 		ks := creds.Store{Service: env.AppID}
 		deps.LoadCreds = ks.Load
 		deps.Save = func(s settings.Settings, c wsclient.Credentials) error { return ks.SaveAll(store, s, c) }
-		deps.Forget = ks.Delete
+		deps.Forget = func(site, user string) error {
+			if err := ks.Delete(site, user); err != nil {
+				return err
+			}
+			// The tray signs out at once; without a running tray there is
+			// nothing to tell.
+			err := instance.Notify(instance.Options{Name: env.AppID, Logger: log}, instance.RequestSignOut)
+			if err != nil && !errors.Is(err, instance.ErrNotRunning) {
+				log.Warn("telling the tray to sign out", "err", err)
+			}
+			return nil
+		}
 		deps.SetAutostart = autostartSetter(env.AppID)
 	}
 	f := NewSettingsForm(deps)
