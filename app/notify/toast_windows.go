@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"git.sr.ht/~jackmordaunt/go-toast/wintoast"
+	"github.com/gen2brain/beeep"
 	"golang.org/x/sys/windows/registry"
 
 	"github.com/toasttray/toasttray/app/settings/atomicfile"
@@ -20,9 +21,34 @@ const activatorCLSID = "{3F9D73D7-5BAD-45B5-8C0B-E65FE750B1AC}"
 // newPlatform shows toasts through the Windows Runtime, under the app's
 // own AppUserModelID (name and icon registered per user), never through
 // go-toast's PowerShell fallback, whose script expands $(…) in the text.
+//
+// Windows before 10 has no toast API, and neither has Wine (which reports
+// Windows 7): there beeep shows a balloon tip through Win32 (no PowerShell
+// either), without click actions, instead of failing every notification.
 func newPlatform(opts BeeepOptions) (show func(Notification) error, closeFn func()) {
+	if !hasToastAPI() {
+		beeep.AppName = opts.AppName
+		return func(n Notification) error {
+			if err := beeep.Notify(n.Title, n.Body, n.Icon); err != nil {
+				return fmt.Errorf("showing a balloon notification: %w", err)
+			}
+			return nil
+		}, func() {}
+	}
 	w := &winToast{opts: opts}
 	return w.show, func() {}
+}
+
+// hasToastAPI reports Windows 10 or later, where toasts go through the
+// Windows Runtime (the same test beeep makes).
+func hasToastAPI() bool {
+	k, err := registry.OpenKey(registry.LOCAL_MACHINE, `SOFTWARE\Microsoft\Windows NT\CurrentVersion`, registry.QUERY_VALUE)
+	if err != nil {
+		return false
+	}
+	defer k.Close()
+	major, _, err := k.GetIntegerValue("CurrentMajorVersionNumber")
+	return err == nil && major >= 10
 }
 
 type winToast struct {
