@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,16 +54,16 @@ func Policy(_ context.Context, args []string, env Env) error {
 	// Values and origins are file or registry text: printed safe for a
 	// terminal.
 	safe := wsclient.SafeLine
-	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "Effective settings (each from the highest of: built-in, organisation default, user, organisation (enforced)):")
+	var table bytes.Buffer
+	w := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	for _, key := range settings.Keys() {
-		line := fmt.Sprintf("  %s\t%s\t%s", key, safe(string(values[key])), e.Sources[key])
-		if o := e.Origins[key]; o != "" {
-			line += "\t" + safe(o)
-		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", key, safe(string(values[key])), e.Sources[key], safe(e.Origins[key]))
 	}
 	w.Flush()
+	fmt.Fprintln(env.Stdout, "Effective settings (each from the highest of: built-in, organisation default, user, organisation (enforced)):")
+	for line := range strings.Lines(table.String()) {
+		fmt.Fprintln(env.Stdout, strings.TrimRight(line, " \n")) // no padding after a built-in value's source
+	}
 	user := safe(st.Path)
 	if !exists {
 		user += " (not saved yet)"
