@@ -26,7 +26,7 @@ var mayImport = map[string][]string{
 	"wsclient/wstest":         {"github.com/gorilla/websocket", "wsclient/clock"}, // not wsclient: its tests import wstest
 	"wsclient/scenario":       {},                                                 // tests only
 	"app/settings/atomicfile": {},
-	"app/settings":            {"app/settings/atomicfile", "wsclient"},
+	"app/settings":            {"app/settings/atomicfile", "wsclient", "golang.org/x/sys", "howett.net/plist"},
 	"app/creds":               {"github.com/zalando/go-keyring", "app/settings", "wsclient"},
 	"app/notify": {"github.com/godbus/dbus/v5", "git.sr.ht/~jackmordaunt/go-toast", "github.com/gen2brain/beeep",
 		"golang.org/x/sys", "assets", "app/settings/atomicfile", "wsclient", "wsclient/clock"},
@@ -39,7 +39,7 @@ var mayImport = map[string][]string{
 	"app/tray": {"fyne.io/systray", "github.com/godbus/dbus/v5", "app/cli", "app/creds", "app/history", "app/instance",
 		"app/notify", "app/service", "app/settings", "assets", "wsclient", "wsclient/clock", "wsclient/wstest"},
 	"app/ui":     {"fyne.io/fyne/v2", "app/autostart", "app/cli", "app/creds", "app/history", "app/instance", "app/settings", "assets", "wsclient"},
-	"app/cli":    {"app/notify", "wsclient", "wsclient/wstest"},
+	"app/cli":    {"app/notify", "app/settings", "wsclient", "wsclient/wstest"},
 	"assets":     {},
 	"assets/gen": {"golang.org/x/image"}, // go:generate tool
 	"scripts/*":  {"*"},                  // test beds and tools; nothing imports them

@@ -12,6 +12,7 @@ require (
 	github.com/zalando/go-keyring v0.2.8
 	golang.org/x/image v0.24.0
 	golang.org/x/sys v0.30.0
+	howett.net/plist v1.0.1
 )
 
 require (

@@ -177,9 +177,13 @@ func ConfigDir() (string, error) {
 // FileName is the settings file's name inside ConfigDir.
 const FileName = "settings.json"
 
-// Store reads and writes the settings file at Path.
+// Store reads and writes the settings file at Path, the user's layer
+// between the organisation's defaults and its enforced settings.
 type Store struct {
 	Path string
+	// Policy is the organisation's; the zero Policy is none (demo mode,
+	// tests).
+	Policy Policy
 }
 
 // DefaultPath is ConfigDir()/settings.json.
@@ -191,43 +195,54 @@ func DefaultPath() (string, error) {
 	return filepath.Join(d, FileName), nil
 }
 
-// DefaultStore is a Store at DefaultPath.
+// DefaultStore is a Store at DefaultPath under the platform's policy
+// (LoadPolicy).
 func DefaultStore() (Store, error) {
 	p, err := DefaultPath()
-	return Store{Path: p}, err
+	return Store{Path: p, Policy: LoadPolicy()}, err
 }
 
-// Load reads the settings. A missing file is a first run: it returns
-// Default(), exists=false and no error. Fields absent from the file keep
-// their defaults, so older files gain new fields' defaults. A UTF-8 BOM (a
-// Windows editor's) is skipped. A field of the wrong type or with an
-// unknown value keeps its default alone, logged by name, while the others
-// load. A file that is not settings at all returns Default() and an error
-// for the caller to show. Either way the file is first copied aside (see
+// Load returns the merged settings (see LoadEffective).
+func (st Store) Load() (Settings, bool, error) {
+	e, exists, err := st.LoadEffective()
+	return e.Settings, exists, err
+}
+
+// LoadEffective reads the user's settings file and lays it between the
+// organisation's defaults and enforced settings: built-in < organisation
+// default < user < enforced, per key. A missing file is a first run:
+// exists=false and no error. Keys absent from the file keep the baseline,
+// so older files gain new fields' defaults. A UTF-8 BOM (a Windows
+// editor's) is skipped. A field of the wrong type or with an unknown value
+// keeps the baseline alone, logged by name, while the others load. A file
+// that is not settings at all gives the baseline and an error for the
+// caller to show. Either way the file is first copied aside (see
 // keepCopy), so the next Save cannot lose what the user wrote.
-func (st Store) Load() (s Settings, exists bool, err error) {
+func (st Store) LoadEffective() (e Effective, exists bool, err error) {
+	e = st.baseline()
+	defer st.enforce(&e)
 	data, err := os.ReadFile(st.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Default(), false, nil
+		return e, false, nil
 	}
 	if err != nil {
-		return Default(), false, fmt.Errorf("reading settings: %w", err)
+		return e, false, fmt.Errorf("reading settings: %w", err)
 	}
 	text := bytes.TrimPrefix(data, utf8BOM)
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(text, &fields); err != nil {
+	var values map[string]json.RawMessage
+	if err := json.Unmarshal(text, &values); err != nil {
 		err = fmt.Errorf("reading settings %s: %w", st.Path, err)
 		if len(bytes.TrimSpace(text)) == 0 {
-			return Default(), true, err // nothing to keep
+			return e, true, err // nothing to keep
 		}
 		if backup, kerr := st.keepCopy(data); kerr != nil {
 			err = fmt.Errorf("%w; could not keep a copy: %v", err, kerr)
 		} else {
 			err = fmt.Errorf("%w; the file was kept as %s", err, backup)
 		}
-		return Default(), true, err
+		return e, true, err
 	}
-	s, dropped := decodeFields(fields)
+	dropped := decodeFields(&e, values, st.Path)
 	if len(dropped) > 0 {
 		if backup, kerr := st.keepCopy(data); kerr != nil {
 			slog.Warn("settings: could not keep a copy of the file", "path", st.Path, "err", kerr)
@@ -236,44 +251,51 @@ func (st Store) Load() (s Settings, exists bool, err error) {
 				"fields", strings.Join(dropped, ","), "backup", backup)
 		}
 	}
-	return s, true, nil
+	return e, true, nil
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-// decodeFields decodes the file's fields one at a time onto Default(), so
-// one bad field costs only itself, and returns the keys it dropped. The
-// log names fields and reasons, never values.
-func decodeFields(fields map[string]json.RawMessage) (Settings, []string) {
+// decodeFields lays the file's fields over the baseline in e one at a
+// time, so one bad field costs only itself, marks them as the user's
+// (from origin), and returns the keys it dropped. Keys match as
+// encoding/json always matched them (case-insensitively); unknown keys
+// and nulls are ignored. The log names fields and reasons, never values.
+func decodeFields(e *Effective, values map[string]json.RawMessage, origin string) []string {
 	log := slog.Default()
-	s := Default()
-	var dropped []string
-	for _, key := range slices.Sorted(maps.Keys(fields)) {
-		one, err := json.Marshal(map[string]json.RawMessage{key: fields[key]})
-		next := s
-		if err == nil {
-			// Matches keys as encoding/json always did (case-insensitively)
-			// and ignores unknown ones.
-			err = json.Unmarshal(one, &next)
+	s := e.Settings
+	var user, dropped []string
+	for _, key := range slices.Sorted(maps.Keys(values)) {
+		f, ok := fieldFold(key)
+		if !ok || bytes.Equal(bytes.TrimSpace(values[key]), []byte("null")) {
+			continue
 		}
-		if err != nil {
+		if err := f.set(&s, values[key]); err != nil {
 			log.Warn("settings: ignoring a field of the wrong type", "field", key, "err", err)
 			dropped = append(dropped, key)
 			continue
 		}
-		s = next
+		user = append(user, f.key)
 	}
-	// Values the window cannot show or fix: back to the defaults.
-	def := Default()
+	// Values the window cannot show or fix: back to the baseline.
+	reset := func(key, want string) {
+		log.Warn("settings: ignoring an unknown value", "field", key, "want", want)
+		dropped = append(dropped, key)
+		user = slices.DeleteFunc(user, func(k string) bool { return k == key })
+	}
 	if s.Auth != AuthPassword && s.Auth != AuthSession {
-		log.Warn("settings: ignoring an unknown value", "field", FieldAuth, "want", "password or session")
-		s.Auth, dropped = def.Auth, append(dropped, FieldAuth)
+		s.Auth = e.Settings.Auth
+		reset(FieldAuth, "password or session")
 	}
 	if s.MinLevel != "" && wsclient.ParseLevel(string(s.MinLevel)) != s.MinLevel {
-		log.Warn("settings: ignoring an unknown value", "field", FieldMinLevel, "want", "success, info, warning or error")
-		s.MinLevel, dropped = def.MinLevel, append(dropped, FieldMinLevel)
+		s.MinLevel = e.Settings.MinLevel
+		reset(FieldMinLevel, "success, info, warning or error")
 	}
-	return s, dropped
+	e.Settings = s
+	for _, k := range user {
+		e.Sources[k], e.Origins[k] = SourceUser, origin
+	}
+	return dropped
 }
 
 // backupInfix names copies of files that did not load whole:
@@ -327,10 +349,24 @@ func (st Store) keepCopy(data []byte) (string, error) {
 	return "", fmt.Errorf("keeping a copy of %s: too many copies named %s*", st.Path, stamp)
 }
 
-// Save writes s atomically (temp file, fsync, rename; mode 0600), so a
-// crash leaves the previous file whole.
+// Save writes the user's layer atomically (temp file, fsync, rename; mode
+// 0600), so a crash leaves the previous file whole. It never writes an
+// enforced key, and leaves out values equal to the baseline (built-in and
+// organisation default), so that a later change of an organisation
+// default reaches the users who never changed it.
 func (st Store) Save(s Settings) error {
-	data, err := json.MarshalIndent(s.Normalized(), "", "  ")
+	s = s.Normalized()
+	base := st.baseline().Settings
+	user := map[string]json.RawMessage{}
+	for _, f := range fields() {
+		if _, locked := st.Policy.Enforced[f.key]; locked {
+			continue
+		}
+		if v := f.value(s); !bytes.Equal(v, f.value(base)) {
+			user[f.key] = v
+		}
+	}
+	data, err := json.MarshalIndent(user, "", "  ")
 	if err != nil {
 		return fmt.Errorf("saving settings: %w", err)
 	}

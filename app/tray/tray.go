@@ -138,7 +138,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	be := &backend{
 		svc:   svc,
-		store: settings.Store{Path: filepath.Join(configDir, settings.FileName)},
+		store: settings.Store{Path: filepath.Join(configDir, settings.FileName), Policy: trayPolicy(opts.Demo)},
 		keys:  creds.Store{Service: opts.Env.AppID},
 		demo:  opts.Demo,
 		log:   log,
