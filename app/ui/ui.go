@@ -98,13 +98,14 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 
 	deps := SettingsDeps{
 		Version: env.Version,
-		Load:    store.Load,
+		Load:    store.LoadEffective,
 		Check: func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error {
 			return wsclient.Check(ctx, cfg, c, wsclient.Options{Logger: log}, report)
 		},
 		OnSaved: w.Close,
 	}
 	if wf.demo {
+		store.Policy = settings.Policy{} // as the demo tray: its settings point at the built-in server
 		deps.Note = "Demo mode: these settings point at the built-in demo server (user demo, password demo). " +
 			"Changes last until the demo ends; your saved settings and the keyring are not touched."
 		deps.LoadCreds = func(_, user string) (wsclient.Credentials, error) {
