@@ -100,10 +100,14 @@ smoke: build deps-test
 	@mkdir -p $(OUT)
 	scripts/desktop-session scripts/smoke ./$(BIN)
 
-## screenshot: open the settings window under Xvfb and save out/screenshot.png
+## screenshot: open the settings window under Xvfb and save out/screenshot.png,
+## and under a test policy (scripts/fixtures/settings-enforced) the window
+## alone as out/settings-enforced.png (docs/screenshots/)
 screenshot: build deps-test
 	@mkdir -p $(OUT)
 	scripts/desktop-session scripts/screenshot ./$(BIN)
+	SCREENSHOT_FIXTURE=scripts/fixtures/settings-enforced SCREENSHOT_OUT=$(OUT)/settings-enforced.png \
+		scripts/desktop-session scripts/screenshot ./$(BIN)
 
 ## measure: idle CPU and memory of `toasttray listen` and of the tray app,
 ## connected to the emulator, checked against the targets (about 5 min;
