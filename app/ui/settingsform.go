@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"maps"
 	"net/url"
 	"strings"
 	"sync"
@@ -543,31 +544,15 @@ func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 // whatever the widgets held: a disabled widget only shows them, and Save
 // must not depend on it staying so.
 func withEnforced(s settings.Settings, eff settings.Effective) settings.Settings {
-	var mine, theirs map[string]json.RawMessage
-	if err := roundTrip(s, &mine); err != nil {
-		return eff.Settings
-	}
-	if err := roundTrip(eff.Settings, &theirs); err != nil {
-		return eff.Settings
-	}
-	for key, v := range theirs {
-		if eff.Enforced(key) {
-			mine[key] = v
+	// Decoding only the enforced keys' JSON over s replaces just them.
+	theirs := map[string]json.RawMessage{}
+	if data, err := json.Marshal(eff.Settings); err == nil && json.Unmarshal(data, &theirs) == nil {
+		maps.DeleteFunc(theirs, func(key string, _ json.RawMessage) bool { return !eff.Enforced(key) })
+		if data, err := json.Marshal(theirs); err == nil && json.Unmarshal(data, &s) == nil {
+			return s
 		}
 	}
-	if err := roundTrip(mine, &s); err != nil {
-		return eff.Settings
-	}
-	return s
-}
-
-// roundTrip decodes v's JSON encoding into out.
-func roundTrip(v, out any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, out)
+	return eff.Settings // cannot happen (plain data); the policy's side is the safe one
 }
 
 // problems returns the reason per invalid field: the settings' own rules

@@ -92,6 +92,9 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 	if err != nil {
 		return fmt.Errorf("settings window: %w", err)
 	}
+	if wf.demo {
+		store.Policy = settings.Policy{} // as the demo tray: its settings point at the built-in server
+	}
 	log := logger(env)
 	a := newApp(env)
 	w := a.NewWindow("ToastTray Settings")
@@ -105,7 +108,6 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 		OnSaved: w.Close,
 	}
 	if wf.demo {
-		store.Policy = settings.Policy{} // as the demo tray: its settings point at the built-in server
 		deps.Note = "Demo mode: these settings point at the built-in demo server (user demo, password demo). " +
 			"Changes last until the demo ends; your saved settings and the keyring are not touched."
 		deps.LoadCreds = func(_, user string) (wsclient.Credentials, error) {
