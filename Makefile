@@ -25,7 +25,7 @@ SETTINGS_FILE := $(or $(TOASTTRAY_CONFIG_DIR),$(or $(XDG_CONFIG_HOME),$(HOME)/.c
 RUN_ARGS ?= $(if $(wildcard $(SETTINGS_FILE)),,-demo)
 
 SHELL_SCRIPTS := .ci/run scripts/install-deps scripts/desktop-session scripts/smoke scripts/screenshot \
-	scripts/package scripts/vet-cross scripts/measure-idle scripts/wine/run
+	scripts/package scripts/vet-cross scripts/measure-idle scripts/wine/run scripts/wine/policy-test
 
 .PHONY: all deps-build deps-test build run test lint fmt-check vet staticcheck shellcheck \
 	unit integration smoke screenshot measure generate clean django-test tlsbed realpeer-catchup

@@ -39,6 +39,7 @@ Usage:
   toasttray -demo                   run in the tray against a built-in demo server
   toasttray listen [flags]          headless: print received messages as JSON lines
   toasttray check [flags]           diagnose the connection step by step
+  toasttray policy                  print the effective settings and where each came from
   toasttray demo-server [flags]     run the backend emulator on its own
   toasttray settings                open the Settings window
   toasttray history                 open the Notification history window
@@ -100,6 +101,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cli.Listen(ctx, rest, env)
 	case "check":
 		err = cli.Check(ctx, rest, env)
+	case "policy":
+		err = cli.Policy(ctx, rest, env)
 	case "demo-server":
 		err = cli.DemoServer(ctx, rest, env)
 	case "settings":

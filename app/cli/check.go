@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/wsclient"
 )
 
@@ -13,9 +14,11 @@ var errCheckFailed = errors.New("check failed")
 
 // Check diagnoses the connection step by step: one line per step with a
 // verdict and, on failure, the likely fix. It fails when a step fails.
+// What its flags leave unset comes from the saved settings under the
+// organisation's policy, as the tray would run.
 func Check(ctx context.Context, args []string, env Env) error {
-	var f connFlags
-	creds, err := f.parse("check", "Tests the connection step by step: DNS, TCP, TLS, sign-in, token, handshake, first message,\nand with --catchup-handler whether the site answers catch-up.", args, env, stdin, nil)
+	f := connFlags{saved: func() settings.Settings { return savedSettings(env) }}
+	creds, err := f.parse("check", "Tests the connection step by step: DNS, TCP, TLS, sign-in, token, handshake, first message,\nand with --catchup-handler whether the site answers catch-up. Flags win; what they leave\nunset comes from your saved settings and the organisation's policy (see toasttray policy).", args, env, stdin, nil)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/toasttray/toasttray/app/notify"
+	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/wsclient"
 )
 
@@ -39,6 +40,9 @@ type connFlags struct {
 	cfg           wsclient.Config
 	user          string
 	passwordStdin bool
+	// saved, if set, gives the settings that fill in what the flags leave
+	// unset (check: the tray's, organisation policy included).
+	saved func() settings.Settings
 }
 
 func (f *connFlags) register(fs *flag.FlagSet) {
@@ -83,8 +87,13 @@ func (f *connFlags) parse(name, summary string, args []string, env Env, stdin io
 	if fs.NArg() > 0 {
 		return fail("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	required := "--site and --ws are required (see -h)"
+	if f.saved != nil {
+		f.fill(fs, f.saved())
+		required = "--site and --ws are required when Settings has none (see -h)"
+	}
 	if f.cfg.SiteURL == "" || f.cfg.WSURL == "" {
-		return fail("--site and --ws are required (see -h)")
+		return fail("%s", required)
 	}
 	f.cfg.UserAgent = wsclient.UserAgent(env.Version)
 	if err := f.cfg.Validate(); err != nil {
@@ -105,6 +114,32 @@ func (f *connFlags) parse(name, summary string, args []string, env Env, stdin io
 		return fail("no credentials: give --user with $%s or --password-stdin, or set $%s", envPassword, envSessionID)
 	}
 	return creds, nil
+}
+
+// fill takes what no flag on the command line set from the saved settings
+// s: flags win. The username only for password sign-in.
+func (f *connFlags) fill(fs *flag.FlagSet, s settings.Settings) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	c := s.Config("")
+	user := ""
+	if s.Auth == settings.AuthPassword {
+		user = strings.TrimSpace(s.Username)
+	}
+	for name, v := range map[string]struct {
+		dst *string
+		val string
+	}{
+		"site": {&f.cfg.SiteURL, c.SiteURL}, "ws": {&f.cfg.WSURL, c.WSURL}, "channel": {&f.cfg.Channel, c.Channel},
+		"token-path": {&f.cfg.TokenPath, c.TokenPath}, "login-path": {&f.cfg.LoginPath, c.LoginPath},
+		"route-key": {&f.cfg.RouteKey, c.RouteKey}, "keepalive-handler": {&f.cfg.KeepaliveHandler, c.KeepaliveHandler},
+		"catchup-handler": {&f.cfg.CatchupHandler, c.CatchupHandler}, "ca-file": {&f.cfg.CAFile, c.CAFile},
+		"user": {&f.user, user},
+	} {
+		if !set[name] && v.val != "" {
+			*v.dst = v.val
+		}
+	}
 }
 
 // stdin is where --password-stdin reads; a variable for tests.

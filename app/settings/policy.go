@@ -70,12 +70,25 @@ func LoadPolicy() Policy {
 	}
 	p := checkLayers(defaults, enforced)
 	for _, problem := range p.Problems {
-		slog.Warn("policy: "+problem, "origin", p.Origin)
+		slog.Warn("policy: ignoring what is wrong, the rest applies", "problem", problem)
 	}
 	if len(p.Origin) > 0 {
 		slog.Debug("policy loaded", "origin", p.Origin, "defaults", len(p.Defaults), "enforced", len(p.Enforced))
 	}
 	return p
+}
+
+// PolicyLocations lists where LoadPolicy looks, defaults first, for the
+// messages that say where no policy was found.
+func PolicyLocations() []string {
+	if dir := os.Getenv(PolicyDirEnv); dir != "" {
+		return dirLocations(dir)
+	}
+	return platformLocations()
+}
+
+func dirLocations(dir string) []string {
+	return []string{filepath.Join(dir, DefaultsFileName), filepath.Join(dir, EnforcedFileName)}
 }
 
 // rawLayer is one source's values as read, before they are checked.
@@ -87,14 +100,15 @@ type rawLayer struct {
 
 // dirLayers reads a policy folder: defaults.json and enforced.json.
 func dirLayers(dir string) (defaults, enforced []rawLayer) {
-	read := func(name string) []rawLayer {
-		l, ok := readJSONLayer(filepath.Join(dir, name))
+	read := func(path string) []rawLayer {
+		l, ok := readJSONLayer(path)
 		if !ok {
 			return nil
 		}
 		return []rawLayer{l}
 	}
-	return read(DefaultsFileName), read(EnforcedFileName)
+	paths := dirLocations(dir)
+	return read(paths[0]), read(paths[1])
 }
 
 // readJSONLayer reads one policy file, a JSON object of settings; ok is
@@ -136,7 +150,7 @@ func checkLayer(p *Policy, sources []rawLayer) (map[string]json.RawMessage, map[
 		p.Problems = append(p.Problems, l.problems...)
 		for _, key := range slices.Sorted(maps.Keys(l.values)) {
 			if err := checkValue(key, l.values[key]); err != nil {
-				p.Problems = append(p.Problems, fmt.Sprintf("%s: %v, so it is ignored.", l.origin, err))
+				p.Problems = append(p.Problems, fmt.Sprintf("%s: %v; it is ignored.", l.origin, err))
 				continue
 			}
 			if _, taken := values[key]; !taken {
@@ -161,7 +175,7 @@ func checkValue(key string, raw json.RawMessage) error {
 		return err
 	}
 	if reason := probe.Validate()[key]; reason != "" {
-		return fmt.Errorf("%q is not valid: %s", key, reason)
+		return fmt.Errorf("%q is not valid (%s)", key, reason)
 	}
 	return nil
 }

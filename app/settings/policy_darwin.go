@@ -22,15 +22,19 @@ const (
 	managedPrefs    = "org.toasttray.ToastTray.plist"
 )
 
-// platformLayers reads the user's managed preferences, then the
-// computer's; the user's win per key, as macOS looks them up.
-func platformLayers() (defaults, enforced []rawLayer) {
+// platformLocations: the user's managed preferences, then the computer's;
+// the user's win per key, as macOS looks them up.
+func platformLocations() []string {
 	var paths []string
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		paths = append(paths, filepath.Join(managedPrefsDir, u.Username, managedPrefs))
 	}
-	paths = append(paths, filepath.Join(managedPrefsDir, managedPrefs))
-	for _, p := range paths {
+	return append(paths, filepath.Join(managedPrefsDir, managedPrefs))
+}
+
+// platformLayers reads the managed preferences at platformLocations.
+func platformLayers() (defaults, enforced []rawLayer) {
+	for _, p := range platformLocations() {
 		d, e, ok := readPlistLayers(p)
 		if ok {
 			defaults, enforced = append(defaults, d), append(enforced, e)
@@ -70,7 +74,7 @@ func plistValues(origin string, values map[string]any) (map[string]json.RawMessa
 	for k, v := range values {
 		raw, err := json.Marshal(v)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %q has a value of type %T, so it is ignored.", origin, k, v))
+			problems = append(problems, fmt.Sprintf("%s: %q has a value of type %T; it is ignored.", origin, k, v))
 			continue
 		}
 		out[k] = raw

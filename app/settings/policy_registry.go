@@ -45,7 +45,7 @@ func registryLayer(origin string, values []regValue) rawLayer {
 		}
 		raw, err := registryJSON(f.typ.Kind(), v)
 		if err != nil {
-			l.problems = append(l.problems, fmt.Sprintf("%s: %q %v, so it is ignored.", origin, f.key, err))
+			l.problems = append(l.problems, fmt.Sprintf("%s: %q %v; it is ignored.", origin, f.key, err))
 			continue
 		}
 		l.values[f.key] = raw

@@ -11,3 +11,5 @@ const PolicyDir = "/etc/toasttray"
 func platformLayers() (defaults, enforced []rawLayer) {
 	return dirLayers(filepath.FromSlash(PolicyDir))
 }
+
+func platformLocations() []string { return dirLocations(filepath.FromSlash(PolicyDir)) }

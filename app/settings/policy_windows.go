@@ -14,15 +14,29 @@ import (
 // Defaults and Enforced hold one value per setting.
 const PolicyKey = `Software\Policies\ToastTray`
 
+// policyRoots are the machine's policy and the user's, in that order: the
+// first wins per key.
+var policyRoots = []struct {
+	key  registry.Key
+	name string
+}{{registry.LOCAL_MACHINE, "HKLM"}, {registry.CURRENT_USER, "HKCU"}}
+
+func platformLocations() []string {
+	var out []string
+	for _, layer := range []string{"Defaults", "Enforced"} {
+		for _, root := range policyRoots {
+			out = append(out, root.name+`\`+PolicyKey+`\`+layer)
+		}
+	}
+	return out
+}
+
 // platformLayers reads the machine's and the user's policy; the machine's
 // wins per key, as in Group Policy.
 func platformLayers() (defaults, enforced []rawLayer) {
 	read := func(layer string) []rawLayer {
 		var out []rawLayer
-		for _, root := range []struct {
-			key  registry.Key
-			name string
-		}{{registry.LOCAL_MACHINE, "HKLM"}, {registry.CURRENT_USER, "HKCU"}} {
+		for _, root := range policyRoots {
 			path := PolicyKey + `\` + layer
 			if l, ok := readRegistryLayer(root.key, path, root.name+`\`+path); ok {
 				out = append(out, l)
@@ -70,7 +84,7 @@ func readRegistryLayer(root registry.Key, path, origin string) (l rawLayer, ok b
 			}
 		}
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %q could not be read (%v), so it is ignored.", origin, name, err))
+			problems = append(problems, fmt.Sprintf("%s: %q could not be read (%v); it is ignored.", origin, name, err))
 			continue
 		}
 		values = append(values, v)

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/toasttray/toasttray/app/settings"
+	"github.com/toasttray/toasttray/wsclient"
+)
+
+// errPolicyProblems: the policy (or the settings file) has problems,
+// already printed.
+var errPolicyProblems = errors.New("the policy has problems")
+
+// Policy prints the effective settings, one line per key with its value
+// and where it came from, then what is wrong with the policy. It fails
+// (exit status 1) when something is wrong, so a deployment script can
+// check a machine's policy.
+func Policy(_ context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("policy", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: toasttray policy\n\n"+
+			"Prints the effective settings, each with where its value came from (built-in, organisation\n"+
+			"default, user, organisation (enforced)), where the organisation's policy was read, and\n"+
+			"what is wrong with it. Exits with status 1 when something is wrong.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return ErrUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "policy: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		return ErrUsage
+	}
+	st, err := settings.DefaultStore()
+	if err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	e, exists, loadErr := st.LoadEffective()
+	values := map[string]json.RawMessage{}
+	if data, err := json.Marshal(e.Settings); err == nil {
+		_ = json.Unmarshal(data, &values) // a struct of plain fields: cannot fail
+	}
+	// Values and origins are file or registry text: printed safe for a
+	// terminal.
+	safe := wsclient.SafeLine
+	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "Effective settings (each from the highest of: built-in, organisation default, user, organisation (enforced)):")
+	for _, key := range settings.Keys() {
+		line := fmt.Sprintf("  %s\t%s\t%s", key, safe(string(values[key])), e.Sources[key])
+		if o := e.Origins[key]; o != "" {
+			line += "\t" + safe(o)
+		}
+		fmt.Fprintln(w, line)
+	}
+	w.Flush()
+	user := safe(st.Path)
+	if !exists {
+		user += " (not saved yet)"
+	}
+	w = tabwriter.NewWriter(env.Stdout, 0, 4, 1, ' ', 0)
+	fmt.Fprintf(w, "User settings:\t%s\n", user)
+	if len(st.Policy.Origin) > 0 {
+		fmt.Fprintf(w, "Policy read from:\t%s\n", safe(strings.Join(st.Policy.Origin, ", ")))
+	} else {
+		fmt.Fprintf(w, "Policy:\tnone found (looked in %s)\n", safe(strings.Join(settings.PolicyLocations(), ", ")))
+	}
+	w.Flush()
+	problems := e.Problems
+	if loadErr != nil {
+		problems = append(problems, "The user settings file: "+loadErr.Error()+".")
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	fmt.Fprintln(env.Stdout, "Problems (the rest applies):")
+	for _, p := range problems {
+		fmt.Fprintln(env.Stdout, "  "+wsclient.SafeLine(p))
+	}
+	return fmt.Errorf("policy: %w", errPolicyProblems)
+}
+
+// savedSettings are the settings the tray runs with: the user's file
+// under the organisation's policy. A damaged file is logged and what is
+// valid is used.
+func savedSettings(env Env) settings.Settings {
+	log := env.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	st, err := settings.DefaultStore()
+	if err != nil {
+		log.Warn("finding the saved settings", "err", err)
+	}
+	s, _, err := st.Load()
+	if err != nil {
+		log.Warn("reading the saved settings", "err", err)
+	}
+	return s
+}
