@@ -128,6 +128,7 @@ func readJSONLayer(path string) (l rawLayer, ok bool) {
 		if errors.As(err, &se) {
 			err = fmt.Errorf("%v at byte %d", se, se.Offset)
 		}
+		l.values = nil
 		l.problems = append(l.problems, fmt.Sprintf("%s is not a JSON object of settings (%v), so none of its settings apply.", path, err))
 	}
 	return l, true

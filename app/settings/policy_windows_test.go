@@ -20,7 +20,13 @@ func TestRegistryPolicy(t *testing.T) {
 	t.Setenv(PolicyDirEnv, "")
 	pol := LoadPolicy()
 	const hklm, hkcu = `HKLM\` + PolicyKey, `HKCU\` + PolicyKey
-	st := Store{Path: filepath.Join(t.TempDir(), FileName), Policy: pol}
+	// Not t.TempDir: its RemoveAll fails under Wine ("Invalid function").
+	dir, err := os.MkdirTemp("", "toasttray-policy-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := Store{Path: filepath.Join(dir, FileName), Policy: pol}
+	t.Cleanup(func() { os.Remove(st.Path); os.Remove(dir) })
 	writeFile(t, st.Path, `{"channel":"mine","min_level":"success"}`)
 	e, _, err := st.LoadEffective()
 	if err != nil {
