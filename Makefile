@@ -100,10 +100,17 @@ smoke: build deps-test
 	@mkdir -p $(OUT)
 	scripts/desktop-session scripts/smoke ./$(BIN)
 
-## screenshot: open the settings window under Xvfb and save out/screenshot.png
+## screenshot: open the settings window under Xvfb and save out/screenshot.png,
+## then the window alone under a test policy (scripts/fixtures/NAME) as
+## out/NAME.png: settings-enforced, settings-sign-in-only (docs/screenshots/)
+SCREENSHOT_FIXTURES := settings-enforced settings-sign-in-only
 screenshot: build deps-test
 	@mkdir -p $(OUT)
 	scripts/desktop-session scripts/screenshot ./$(BIN)
+	for shot in $(SCREENSHOT_FIXTURES); do \
+		SCREENSHOT_FIXTURE=scripts/fixtures/$$shot SCREENSHOT_OUT=$(OUT)/$$shot.png \
+			scripts/desktop-session scripts/screenshot ./$(BIN) || exit 1; \
+	done
 
 ## measure: idle CPU and memory of `toasttray listen` and of the tray app,
 ## connected to the emulator, checked against the targets (about 5 min;

@@ -2,9 +2,12 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
+	"maps"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -28,8 +31,10 @@ import (
 // Forget, SetAutostart and Check are called off the UI thread.
 type SettingsDeps struct {
 	Version string
-	// Load returns the current settings; exists=false on first run.
-	Load func() (s settings.Settings, exists bool, err error)
+	// Load returns the current settings merged with the organisation's
+	// policy, where each value came from and the policy's problems;
+	// exists=false on first run (the user has saved nothing yet).
+	Load func() (eff settings.Effective, exists bool, err error)
 	// LoadCreds returns the saved secrets for site and user (an error
 	// when there are none).
 	LoadCreds func(siteURL, username string) (wsclient.Credentials, error)
@@ -70,6 +75,16 @@ var levelChoices = []struct {
 // firstRunText is the one sentence a new user sees.
 const firstRunText = "Welcome! Fill in your site's address, its WebSocket URL and how you sign in, then press Save (Test connection checks them first)."
 
+// signInOnlyText is what a new user sees when the organisation has set the
+// site and WebSocket URLs: only the sign-in is left to them.
+const signInOnlyText = "Welcome! Your organisation has set up ToastTray for %s. Sign in, then press Save."
+
+// orgSet is the line under a field the organisation enforces.
+const orgSet = "Set by your organisation"
+
+// policyProblemText heads the policy's problems (details behind a toggle).
+const policyProblemText = "Your organisation's settings have a problem; some were ignored."
+
 // cookieHelp says where a browser shows the two cookies.
 const cookieHelp = "Sign in to the site in your browser, open its developer tools (F12), then " +
 	"Storage (Firefox) or Application (Chrome, Edge) → Cookies → the site's address, " +
@@ -88,6 +103,12 @@ type SettingsForm struct {
 	deps SettingsDeps
 
 	intro                        *widget.Label
+	policyBox                    *fyne.Container // policyProblemText and its details toggle
+	policyBtn                    *widget.Button
+	policyDetails                *widget.Label
+	controls                     map[string]fyne.Disableable // the widget showing each settings key: disabled when enforced
+	asideRows                    []fyne.CanvasObject         // Connection tab rows hidden while only the sign-in is asked for
+	allRow                       []fyne.CanvasObject         // the Connection tab row of the button that shows asideRows again
 	siteURL, wsURL, tokenPath    *entry
 	loginPath, channel, routeKey *entry
 	username, password           *entry
@@ -113,6 +134,7 @@ type SettingsForm struct {
 	running                      context.CancelFunc      // cancels the check in progress; nil when none
 	gen                          int                     // bumped when results go stale: late reports of an older check are dropped
 	loaded                       settings.Settings       // what Load returned: Save replaces it whole or not at all
+	eff                          settings.Effective      // also: which values the organisation enforces
 	content                      fyne.CanvasObject
 	startAtLogin                 bool // as loaded
 	busy                         sync.WaitGroup
@@ -210,11 +232,18 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 		f.autostart.Disable()
 	}
 
-	f.passwordBox = container.NewVBox(container.New(layout.NewCustomPaddedVBoxLayout(0), f.password, f.reason("password")), f.remember)
+	f.passwordBox = container.NewVBox(f.withReason("password", f.password), f.withReason(keyRemember, f.remember))
 	f.sessionBox = container.NewVBox(f.sessionID, f.csrfToken, f.reason("cookies"), small(cookieHelp))
 	f.signIn = widget.NewRadioGroup([]string{signInPassword, signInSession}, func(string) { f.showSignIn() })
 	f.signIn.Horizontal = true
 	f.signIn.Required = true
+	f.controls = map[string]fyne.Disableable{
+		settings.FieldSiteURL: f.siteURL, settings.FieldWSURL: f.wsURL, settings.FieldTokenPath: f.tokenPath,
+		settings.FieldLoginPath: f.loginPath, settings.FieldChannel: f.channel, settings.FieldRouteKey: f.routeKey,
+		settings.FieldAuth: f.signIn, settings.FieldUsername: f.username, keyRemember: f.remember,
+		settings.FieldKeepaliveHandler: f.keepalive, settings.FieldCatchupHandler: f.catchup,
+		settings.FieldCAFile: f.caFile, settings.FieldMinLevel: f.minLevel, keySound: f.sound, keyAutostart: f.autostart,
+	}
 
 	f.testBtn = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), f.test)
 	f.forgetBtn = widget.NewButtonWithIcon("Forget credentials", theme.DeleteIcon(), f.confirmForget)
@@ -225,18 +254,29 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.saveBtn.Importance = widget.HighImportance
 
 	row := func(label string, field string, obj fyne.CanvasObject) []fyne.CanvasObject {
-		return []fyne.CanvasObject{widget.NewLabel(label), container.New(layout.NewCustomPaddedVBoxLayout(0), obj, f.reason(field))}
+		return []fyne.CanvasObject{widget.NewLabel(label), f.withReason(field, obj)}
 	}
 	var basic []fyne.CanvasObject
-	basic = append(basic, row("Site URL", settings.FieldSiteURL, f.siteURL)...)
-	basic = append(basic, row("WebSocket URL", settings.FieldWSURL, f.wsURL)...)
-	basic = append(basic, row("Channel", settings.FieldChannel, f.channel)...)
+	aside := func(objs ...fyne.CanvasObject) {
+		f.asideRows = append(f.asideRows, objs...)
+		basic = append(basic, objs...)
+	}
+	aside(row("Site URL", settings.FieldSiteURL, f.siteURL)...)
+	aside(row("WebSocket URL", settings.FieldWSURL, f.wsURL)...)
+	aside(row("Channel", settings.FieldChannel, f.channel)...)
 	basic = append(basic, row("Sign in with", settings.FieldAuth, f.signIn)...)
 	basic = append(basic, row("Username", settings.FieldUsername, f.username)...)
 	f.secretLabel = widget.NewLabel("Password")
 	basic = append(basic, f.secretLabel, container.NewVBox(f.passwordBox, f.sessionBox))
-	basic = append(basic, row("Show", settings.FieldMinLevel, f.minLevel)...)
-	basic = append(basic, widget.NewLabel(""), container.NewHBox(f.sound, f.autostart))
+	aside(row("Show", settings.FieldMinLevel, f.minLevel)...)
+	aside(widget.NewLabel(""), container.NewHBox(f.withReason(keySound, f.sound), f.withReason(keyAutostart, f.autostart)))
+	allBtn := widget.NewButtonWithIcon("Show all settings", theme.MoreHorizontalIcon(), f.showAside)
+	allBtn.Importance = widget.LowImportance
+	f.allRow = []fyne.CanvasObject{widget.NewLabel(""), container.NewHBox(allBtn)}
+	for _, o := range f.allRow {
+		o.Hide() // a form layout skips a row whose two cells are hidden
+	}
+	basic = append(basic, f.allRow...)
 
 	var adv []fyne.CanvasObject
 	adv = append(adv, row("Token path", settings.FieldTokenPath, f.tokenPath)...)
@@ -259,7 +299,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.activity.Hide()
 	f.message = widget.NewLabel("")
 	f.message.Wrapping = fyne.TextWrapWord
-	f.detailsBtn = widget.NewButton("Show details", f.toggleDetails)
+	f.detailsBtn = widget.NewButton("Show details", func() { f.toggle(f.detailsBtn, f.details) })
 	f.detailsBtn.Importance = widget.LowImportance
 	f.detailsBtn.Hide()
 	f.steps = container.New(layout.NewCustomPaddedVBoxLayout(-2 * theme.InnerPadding()))
@@ -271,7 +311,16 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	status := container.NewStack(reserve, container.NewBorder(nil, nil, f.activity, f.detailsBtn, f.message))
 
 	buttons := container.NewHBox(f.testBtn, f.forgetBtn, layout.NewSpacer(), f.saveBtn)
-	top := container.NewVBox(f.intro)
+	warning := widget.NewLabel(policyProblemText)
+	warning.Wrapping = fyne.TextWrapWord
+	warning.Importance = widget.WarningImportance
+	f.policyDetails = small("")
+	f.policyDetails.Hide()
+	f.policyBtn = widget.NewButton("Show details", func() { f.toggle(f.policyBtn, f.policyDetails) })
+	f.policyBtn.Importance = widget.LowImportance
+	f.policyBox = container.NewVBox(container.NewBorder(nil, nil, nil, f.policyBtn, warning), f.policyDetails)
+	f.policyBox.Hide()
+	top := container.NewVBox(f.intro, f.policyBox)
 	if deps.Note != "" {
 		note := widget.NewLabel(deps.Note)
 		note.Wrapping = fyne.TextWrapWord
@@ -303,6 +352,19 @@ func small(text string) *widget.Label {
 	return l
 }
 
+// Keys of settings.json without a Validate field name: the checkboxes.
+const (
+	keyRemember  = "remember_password"
+	keySound     = "sound_on_error"
+	keyAutostart = "start_at_login"
+)
+
+// withReason stacks obj over the line where field's reason, or orgSet,
+// shows.
+func (f *SettingsForm) withReason(field string, obj fyne.CanvasObject) fyne.CanvasObject {
+	return container.New(layout.NewCustomPaddedVBoxLayout(0), obj, f.reason(field))
+}
+
 // reason returns the line under field where its reason shows, indented
 // like the entry's text. The line keeps its height when empty, so a reason
 // appearing never pushes the fields below it.
@@ -313,8 +375,9 @@ func (f *SettingsForm) reason(field string) fyne.CanvasObject {
 	return container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), t)
 }
 
-// Reason returns the reason shown for field ("" when none is shown); field
-// is a settings.Field* key, "password" or "cookies".
+// Reason returns the line shown under field ("" when none is shown): its
+// reason, or orgSet when the organisation enforces it; field is a
+// settings.json key, "password" or "cookies".
 func (f *SettingsForm) Reason(field string) string {
 	if t := f.reasons[field]; t != nil {
 		return t.Text
@@ -325,23 +388,33 @@ func (f *SettingsForm) Reason(field string) string {
 // load runs off the UI thread: settings file, then saved credentials.
 func (f *SettingsForm) load() {
 	defer f.busy.Done()
-	s, exists, err := f.deps.Load()
+	eff, exists, err := f.deps.Load()
+	s := eff.Settings
 	var c wsclient.Credentials
 	var cerr error
 	if s.SiteURL != "" && (s.Username != "" || s.Auth == settings.AuthSession) {
 		c, cerr = f.deps.LoadCreds(s.SiteURL, s.Username)
 	}
 	fyne.Do(func() {
-		f.fill(s, c)
+		f.fill(eff, c)
 		// Saved settings were submitted once: say at once what is wrong
 		// with them. A first run starts quiet.
-		if exists {
+		switch {
+		case exists:
 			f.visitAll()
-		} else {
+		case eff.Enforced(settings.FieldSiteURL) && eff.Enforced(settings.FieldWSURL):
+			f.intro.SetText(fmt.Sprintf(signInOnlyText, siteName(s.SiteURL)))
+			f.intro.Show()
+			f.setAside(false)
+		default:
 			f.intro.SetText(firstRunText)
 			f.intro.Show()
-			f.relayout()
 		}
+		if len(eff.Problems) > 0 {
+			f.policyDetails.SetText(strings.Join(eff.Problems, "\n"))
+			f.policyBox.Show()
+		}
+		f.relayout()
 		switch {
 		case err != nil:
 			f.setStatus("Could not read the saved settings, showing defaults: "+err.Error(), widget.DangerImportance)
@@ -357,9 +430,43 @@ func (f *SettingsForm) load() {
 // isNotFound tells "nothing saved" (normal) from a keyring failure.
 func isNotFound(err error) bool { return errors.Is(err, creds.ErrNotFound) }
 
-func (f *SettingsForm) fill(s settings.Settings, c wsclient.Credentials) {
+// siteName is the site's host for a sentence, or the URL as it is.
+func siteName(siteURL string) string {
+	if u, err := url.Parse(siteURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return siteURL
+}
+
+// setAside shows or hides the Connection tab's rows besides the sign-in,
+// and the button that shows them again.
+func (f *SettingsForm) setAside(show bool) {
+	for _, o := range f.asideRows {
+		setShown(o, show)
+	}
+	for _, o := range f.allRow {
+		setShown(o, !show)
+	}
+	f.relayout()
+}
+
+func setShown(o fyne.CanvasObject, show bool) {
+	if show {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+// showAside is the "Show all settings" button.
+func (f *SettingsForm) showAside() { f.setAside(true) }
+
+// fill shows eff's settings and disables the widgets of enforced keys.
+func (f *SettingsForm) fill(eff settings.Effective, c wsclient.Credentials) {
 	f.filling = true
 	defer func() { f.filling = false }()
+	s := eff.Settings
+	f.eff = eff
 	f.loaded = s
 	f.startAtLogin = s.StartAtLogin
 	f.siteURL.SetText(s.SiteURL)
@@ -390,9 +497,15 @@ func (f *SettingsForm) fill(s settings.Settings, c wsclient.Credentials) {
 		f.signIn.SetSelected(signInPassword)
 	}
 	f.showSignIn()
+	for key, w := range f.controls {
+		if eff.Enforced(key) {
+			w.Disable()
+		}
+	}
 }
 
-// collect reads the form into Settings and Credentials.
+// collect reads the form into Settings and Credentials. Enforced values
+// come from the policy, not from their (disabled) widgets.
 func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 	s := f.loaded
 	s.SiteURL = f.siteURL.Text
@@ -412,16 +525,34 @@ func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 	if i := f.minLevel.SelectedIndex(); i >= 0 {
 		s.MinLevel = levelChoices[i].level
 	}
-	c := wsclient.Credentials{Username: strings.TrimSpace(f.username.Text)}
+	s.Auth = settings.AuthPassword
 	if f.signIn.Selected == signInSession {
 		s.Auth = settings.AuthSession
+	}
+	s = withEnforced(s, f.eff).Normalized()
+	c := wsclient.Credentials{Username: s.Username}
+	if s.Auth == settings.AuthSession {
 		c.SessionID = strings.TrimSpace(f.sessionID.Text)
 		c.CSRFToken = strings.TrimSpace(f.csrfToken.Text)
 	} else {
-		s.Auth = settings.AuthPassword
 		c.Password = f.password.Text
 	}
-	return s.Normalized(), c
+	return s, c
+}
+
+// withEnforced returns s with the organisation's enforced values put back
+// whatever the widgets held: a disabled widget only shows them, and Save
+// must not depend on it staying so.
+func withEnforced(s settings.Settings, eff settings.Effective) settings.Settings {
+	// Decoding only the enforced keys' JSON over s replaces just them.
+	theirs := map[string]json.RawMessage{}
+	if data, err := json.Marshal(eff.Settings); err == nil && json.Unmarshal(data, &theirs) == nil {
+		maps.DeleteFunc(theirs, func(key string, _ json.RawMessage) bool { return !eff.Enforced(key) })
+		if data, err := json.Marshal(theirs); err == nil && json.Unmarshal(data, &s) == nil {
+			return s
+		}
+	}
+	return eff.Settings // cannot happen (plain data); the policy's side is the safe one
 }
 
 // problems returns the reason per invalid field: the settings' own rules
@@ -452,19 +583,26 @@ func (f *SettingsForm) secretField() string {
 
 // refresh shows the reason of every visited invalid field (and the site's
 // refusal at the sign-in fields), hides the others, and returns all
-// problems.
+// problems. An enforced field says so, with its reason if the
+// organisation's value is invalid (no edit can fix that).
 func (f *SettingsForm) refresh() map[string]string {
 	p := f.problems()
 	for key, t := range f.reasons {
-		r := ""
+		r, c := "", theme.ColorNameError
 		if f.visited[key] {
 			r = p[key]
 		}
 		if r == "" && key == f.secretField() {
 			r = f.authReason
 		}
-		if t.Text != r {
-			t.Text = r
+		if f.eff.Enforced(key) {
+			r, c = orgSet, theme.ColorNamePlaceHolder
+			if p[key] != "" {
+				r, c = orgSet+": "+p[key], theme.ColorNameError
+			}
+		}
+		if col := theme.Color(c); t.Text != r || t.Color != col {
+			t.Text, t.Color = r, col
 			t.Refresh()
 		}
 	}
@@ -581,13 +719,14 @@ func (f *SettingsForm) setStatus(msg string, imp widget.Importance) {
 	}
 }
 
-func (f *SettingsForm) toggleDetails() {
-	if f.details.Visible() {
-		f.details.Hide()
-		f.detailsBtn.SetText("Show details")
+// toggle shows or hides details, and says on btn what it does next.
+func (f *SettingsForm) toggle(btn *widget.Button, details fyne.CanvasObject) {
+	if details.Visible() {
+		details.Hide()
+		btn.SetText("Show details")
 	} else {
-		f.details.Show()
-		f.detailsBtn.SetText("Hide details")
+		details.Show()
+		btn.SetText("Hide details")
 	}
 	f.relayout()
 }
@@ -597,12 +736,20 @@ func (f *SettingsForm) toggleDetails() {
 func (f *SettingsForm) blocked(p map[string]string, msg string) {
 	f.clearResults()
 	f.setStatus(msg, widget.DangerImportance)
-	onlyAdvanced := true
+	onlyAdvanced, onlySignIn := true, true
 	for key := range p {
 		onlyAdvanced = onlyAdvanced && advancedFields[key]
+		onlySignIn = onlySignIn && signInFields[key]
+	}
+	if !onlySignIn && !onlyAdvanced {
+		f.setAside(true) // a field to fix may be among them
 	}
 	f.tabs.SelectIndex(map[bool]int{false: 0, true: 1}[onlyAdvanced])
 }
+
+// signInFields are the reason keys of the Connection tab's rows that stay
+// when only the sign-in is asked for.
+var signInFields = map[string]bool{settings.FieldAuth: true, settings.FieldUsername: true, "password": true, "cookies": true}
 
 // save writes the settings and keyring on a goroutine (keyring calls may
 // block on an unlock prompt), then connects once with them: the window

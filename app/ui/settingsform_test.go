@@ -24,24 +24,32 @@ const appID = "org.toasttray.ToastTray.test"
 // formEnv is a settings form over a temp settings file and the mock
 // keyring, the same wiring as the real window.
 type formEnv struct {
-	t       *testing.T
-	f       *SettingsForm
-	store   settings.Store
-	keys    creds.Store
-	saved   int
-	loaded  chan struct{}
-	done    chan struct{} // save or forget finished
-	checked chan struct{}
-	w       fyne.Window
-	check   func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error
+	t          *testing.T
+	f          *SettingsForm
+	store      settings.Store
+	keys       creds.Store
+	saved      int
+	written    settings.Settings // the last settings handed to Save
+	checkedCfg wsclient.Config
+	loaded     chan struct{}
+	done       chan struct{} // save or forget finished
+	checked    chan struct{}
+	w          fyne.Window
+	check      func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error
 }
 
 func newFormEnv(t *testing.T, prepare func(settings.Store, creds.Store)) *formEnv {
 	t.Helper()
+	return newPolicyFormEnv(t, settings.Policy{}, prepare)
+}
+
+// newPolicyFormEnv is newFormEnv under the organisation's policy pol.
+func newPolicyFormEnv(t *testing.T, pol settings.Policy, prepare func(settings.Store, creds.Store)) *formEnv {
+	t.Helper()
 	test.NewTempApp(t)
 	e := &formEnv{
 		t:       t,
-		store:   settings.Store{Path: filepath.Join(t.TempDir(), "settings.json")},
+		store:   settings.Store{Path: filepath.Join(t.TempDir(), "settings.json"), Policy: pol},
 		keys:    creds.Store{Service: appID},
 		loaded:  make(chan struct{}, 1),
 		done:    make(chan struct{}, 1),
@@ -56,16 +64,18 @@ func newFormEnv(t *testing.T, prepare func(settings.Store, creds.Store)) *formEn
 	windowReady := make(chan struct{})
 	deps := SettingsDeps{
 		Version: "test",
-		Load: func() (settings.Settings, bool, error) {
+		Load: func() (settings.Effective, bool, error) {
 			<-windowReady
-			return e.store.Load()
+			return e.store.LoadEffective()
 		},
 		LoadCreds: e.keys.Load,
 		Save: func(s settings.Settings, c wsclient.Credentials) error {
+			e.written = s
 			return e.keys.SaveAll(e.store, s, c)
 		},
 		Forget: e.keys.Delete,
 		Check: func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error {
+			e.checkedCfg = cfg
 			return e.check(ctx, cfg, c, report)
 		},
 		OnSaved: func() { e.saved++ },
@@ -579,7 +589,9 @@ func TestSettingsForgetButtonOnlyWithKeyring(t *testing.T) {
 	}
 	f := newSettingsForm(SettingsDeps{
 		Version: "test",
-		Load:    func() (settings.Settings, bool, error) { return settings.Default(), false, nil },
+		Load: func() (settings.Effective, bool, error) {
+			return settings.Effective{Settings: settings.Default()}, false, nil
+		},
 	}, formHooks{})
 	t.Cleanup(f.Close)
 	if f.forgetBtn.Visible() {

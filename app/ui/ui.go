@@ -92,13 +92,16 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 	if err != nil {
 		return fmt.Errorf("settings window: %w", err)
 	}
+	if wf.demo {
+		store.Policy = settings.Policy{} // as the demo tray: its settings point at the built-in server
+	}
 	log := logger(env)
 	a := newApp(env)
 	w := a.NewWindow("ToastTray Settings")
 
 	deps := SettingsDeps{
 		Version: env.Version,
-		Load:    store.Load,
+		Load:    store.LoadEffective,
 		Check: func(ctx context.Context, cfg wsclient.Config, c wsclient.Credentials, report func(wsclient.Step)) error {
 			return wsclient.Check(ctx, cfg, c, wsclient.Options{Logger: log}, report)
 		},
