@@ -13,15 +13,16 @@ import (
 )
 
 // connectProxy is a minimal HTTP CONNECT proxy that wants basic auth
-// user:secret. It counts the tunnels it opened.
-func connectProxy(t *testing.T) (addr string, tunnels chan string) {
+// user:secret. It reports the host of each tunnel it opened; with to set,
+// every tunnel leads there (a name this machine cannot resolve works).
+func connectProxy(t *testing.T, to ...string) (addr string, tunnels chan string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	tunnels = make(chan string, 10)
+	tunnels = make(chan string, 100)
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("user:secret"))
 	go func() {
 		for {
@@ -39,7 +40,11 @@ func connectProxy(t *testing.T) (addr string, tunnels chan string) {
 					io.WriteString(c, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
 					return
 				}
-				up, err := net.Dial("tcp", req.Host)
+				target := req.Host
+				if len(to) > 0 {
+					target = to[0]
+				}
+				up, err := net.Dial("tcp", target)
 				if err != nil {
 					io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
 					return
@@ -83,7 +88,7 @@ func TestDialTCPThroughProxy(t *testing.T) {
 	target := echoServer(t)
 	paddr, tunnels := connectProxy(t)
 	p, _ := url.Parse("http://user:secret@" + paddr)
-	nc, err := dialTCP(context.Background(), p, target)
+	nc, err := dialTCP(context.Background(), &net.Dialer{}, p, nil, target)
 	if err != nil {
 		t.Fatalf("dialTCP through the proxy: %v", err)
 	}
@@ -102,7 +107,7 @@ func TestDialTCPProxyRefusalNamesProxyNotPassword(t *testing.T) {
 	target := echoServer(t)
 	paddr, tunnels := connectProxy(t)
 	p, _ := url.Parse("http://user:wrong-pass@" + paddr)
-	_, err := dialTCP(context.Background(), p, target)
+	_, err := dialTCP(context.Background(), &net.Dialer{}, p, nil, target)
 	if err == nil {
 		t.Fatal("dialTCP with a wrong proxy password succeeded")
 	}
@@ -120,7 +125,7 @@ func TestDialTCPProxyRefusalNamesProxyNotPassword(t *testing.T) {
 
 func TestDialTCPDirect(t *testing.T) {
 	target := echoServer(t)
-	nc, err := dialTCP(context.Background(), nil, target)
+	nc, err := dialTCP(context.Background(), &net.Dialer{}, nil, nil, target)
 	if err != nil {
 		t.Fatal(err)
 	}
