@@ -2,8 +2,11 @@ package wsclient
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,4 +267,64 @@ func TestCheckNamesProxySource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A proxy that refuses the password: the client's status and its debug log
+// say so without the password.
+func TestProxyPasswordNotInLogOrStatus(t *testing.T) {
+	s := wstest.NewServer(wstest.Options{TLS: true})
+	defer s.Close()
+	emu, _ := url.Parse(s.URL)
+	paddr, _ := connectProxy(t, emu.Host) // wants user:secret
+	cfg := Config{SiteURL: "https://example.com:" + emu.Port(), WSURL: "wss://example.com:" + emu.Port() + "/" + wstest.DefaultStage,
+		CAFile: writeFile(t, "ca.pem", s.CertificatePEM()), Proxy: "http://user:wrong-pw@" + paddr}
+	var logs strings.Builder
+	var mu sync.Mutex
+	failed := make(chan Status, 1)
+	c, err := New(cfg, Credentials{Username: "demo", Password: "demo"}, Options{
+		Logger:   slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Watchers: []Watcher{},
+		OnStatus: func(st Status) {
+			if st.Err != "" {
+				select {
+				case failed <- st:
+				default:
+				}
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	var st Status
+	select {
+	case st = <-failed:
+	case <-time.After(15 * time.Second): // only a broken test waits that long
+		t.Fatal("no failed status")
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("status: %s", st.Err)
+	if !strings.Contains(st.Err, "Proxy Authentication Required") {
+		t.Errorf("status %q does not say the proxy refused", st.Err)
+	}
+	if all := logs.String() + st.Err; strings.Contains(all, "wrong-pw") {
+		t.Errorf("the proxy password leaked:\n%s", all)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
