@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mattn/go-ieproxy"
 	"golang.org/x/net/http/httpproxy"
 	"golang.org/x/net/proxy"
 )
@@ -101,20 +100,21 @@ func chooseProxy(setting string, u *url.URL, env *httpproxy.Config, system syste
 	return system(u)
 }
 
-// systemProxy reads the system's proxy settings through ieproxy: on
-// Windows WinHTTP's view of the user's settings (manual proxy and bypass
-// list, a PAC file, or automatic detection via WPAD); with cgo on macOS
-// the system's; elsewhere nothing. ieproxy reads them once per process.
-func systemProxy(u *url.URL) (proxyRoute, error) {
-	conf := ieproxy.GetConf()
-	return proxyFromConf(conf, conf.Automatic.FindProxyForURL, u)
+// sysConf is the system's proxy configuration as go-ieproxy reads it on
+// Windows (proxy_windows.go).
+type sysConf struct {
+	script    bool                    // a PAC script or automatic detection (WPAD)
+	findPAC   func(url string) string // the script's answer: "host:port", or "" for DIRECT or none
+	manual    bool                    // a manual proxy
+	protocols map[string]string       // "http", "https" or "" (all) → "host:port"
+	bypass    string                  // comma-separated exceptions to the manual proxy
 }
 
-// proxyFromConf applies conf to u: the PAC answer (findPAC, "host:port" or
-// "" for DIRECT or no answer) first, then the manual proxy.
-func proxyFromConf(conf ieproxy.ProxyConf, findPAC func(string) string, u *url.URL) (proxyRoute, error) {
-	if conf.Automatic.Active {
-		if p := strings.TrimSpace(findPAC(u.String())); p != "" {
+// proxyFromConf applies c to u: the PAC answer first, then the manual
+// proxy with its exceptions.
+func proxyFromConf(c sysConf, u *url.URL) (proxyRoute, error) {
+	if c.script {
+		if p := strings.TrimSpace(c.findPAC(u.String())); p != "" {
 			pu, err := parseProxyAddr(p)
 			if err != nil {
 				return proxyRoute{}, fmt.Errorf("the system's proxy script answered an invalid proxy: %w", err)
@@ -122,10 +122,10 @@ func proxyFromConf(conf ieproxy.ProxyConf, findPAC func(string) string, u *url.U
 			return proxyRoute{URL: pu, Source: sourcePAC}, nil
 		}
 	}
-	if !conf.Static.Active {
+	if !c.manual {
 		return proxyRoute{}, nil
 	}
-	bypass := strings.Split(conf.Static.NoProxy, ",")
+	bypass := strings.Split(c.bypass, ",")
 	for i, b := range bypass {
 		// "<local>": names without a dot (Internet Options' "bypass for local addresses").
 		if strings.EqualFold(strings.TrimSpace(b), "<local>") {
@@ -136,13 +136,13 @@ func proxyFromConf(conf ieproxy.ProxyConf, findPAC func(string) string, u *url.U
 		}
 	}
 	pick := func(scheme string) string {
-		if v, ok := conf.Static.Protocols[scheme]; ok {
+		if v, ok := c.protocols[scheme]; ok {
 			return v
 		}
-		return conf.Static.Protocols[""]
+		return c.protocols[""]
 	}
-	c := httpproxy.Config{HTTPProxy: pick("http"), HTTPSProxy: pick("https"), NoProxy: strings.Join(bypass, ",")}
-	p, err := c.ProxyFunc()(u)
+	hc := httpproxy.Config{HTTPProxy: pick("http"), HTTPSProxy: pick("https"), NoProxy: strings.Join(bypass, ",")}
+	p, err := hc.ProxyFunc()(u)
 	if err != nil {
 		return proxyRoute{}, errors.New("the system's proxy setting is not a valid proxy address")
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mattn/go-ieproxy"
 	"github.com/toasttray/toasttray/wsclient/wstest"
 	"golang.org/x/net/http/httpproxy"
 )
@@ -91,20 +90,20 @@ func TestEnvProxyErrorHidesPassword(t *testing.T) {
 }
 
 func TestProxyFromConf(t *testing.T) {
-	static := func(protocols map[string]string, bypass string) ieproxy.ProxyConf {
-		return ieproxy.ProxyConf{Static: ieproxy.StaticProxyConf{Active: true, Protocols: protocols, NoProxy: bypass}}
+	static := func(protocols map[string]string, bypass string) sysConf {
+		return sysConf{manual: true, protocols: protocols, bypass: bypass}
 	}
-	pac := ieproxy.ProxyConf{Automatic: ieproxy.ProxyScriptConf{Active: true, PreConfiguredURL: "http://wpad/proxy.pac"}}
+	pac := sysConf{script: true}
 	pacAndStatic := static(map[string]string{"": "manual.corp:8080"}, "")
-	pacAndStatic.Automatic = pac.Automatic
+	pacAndStatic.script = true
 	for _, tc := range []struct {
 		name       string
-		conf       ieproxy.ProxyConf
+		conf       sysConf
 		pacAnswer  string
 		url        string
 		want, from string
 	}{
-		{"none", ieproxy.ProxyConf{}, "", "https://www.example.com", "", ""},
+		{"none", sysConf{}, "", "https://www.example.com", "", ""},
 		{"one proxy for all, no scheme", static(map[string]string{"": "proxy.corp:8080"}, ""), "", "https://ws.example.com", "http://proxy.corp:8080", sourceSystem},
 		{"per protocol", static(map[string]string{"http": "h.corp:1", "https": "s.corp:2"}, ""), "", "https://www.example.com", "http://s.corp:2", sourceSystem},
 		{"bypass list with *.", static(map[string]string{"": "proxy.corp:8080"}, "*.example.com,<local>"), "", "https://www.example.com", "", ""},
@@ -114,9 +113,9 @@ func TestProxyFromConf(t *testing.T) {
 		{"PAC says DIRECT, manual proxy next", pacAndStatic, "", "https://www.example.com", "http://manual.corp:8080", sourceSystem},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			find := func(string) string { return tc.pacAnswer }
+			tc.conf.findPAC = func(string) string { return tc.pacAnswer }
 			u, _ := url.Parse(tc.url)
-			r, err := proxyFromConf(tc.conf, find, u)
+			r, err := proxyFromConf(tc.conf, u)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,10 +134,8 @@ func TestProxyFromConf(t *testing.T) {
 // where the WebSocket URL carries its token.
 func TestPACSeesNoToken(t *testing.T) {
 	var asked []string
-	pac := ieproxy.ProxyConf{Automatic: ieproxy.ProxyScriptConf{Active: true}}
-	sys := func(u *url.URL) (proxyRoute, error) {
-		return proxyFromConf(pac, func(s string) string { asked = append(asked, s); return "" }, u)
-	}
+	pac := sysConf{script: true, findPAC: func(s string) string { asked = append(asked, s); return "" }}
+	sys := func(u *url.URL) (proxyRoute, error) { return proxyFromConf(pac, u) }
 	u, _ := url.Parse("wss://ws.example.com/prod?token=SECRETTOKEN&channel=x")
 	if _, err := chooseProxy("", u, &httpproxy.Config{}, sys); err != nil {
 		t.Fatal(err)
