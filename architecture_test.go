@@ -22,7 +22,7 @@ var mayImport = map[string][]string{
 	"":                        {"app/cli", "app/console", "app/fynelocale", "app/tray", "app/ui"},
 	"wsclient/clock":          {},
 	"wsclient/netwatch":       {},
-	"wsclient":                {"github.com/gorilla/websocket", "wsclient/clock", "wsclient/netwatch"},
+	"wsclient":                {"github.com/gorilla/websocket", "github.com/mattn/go-ieproxy", "golang.org/x/net", "wsclient/clock", "wsclient/netwatch"},
 	"wsclient/wstest":         {"github.com/gorilla/websocket", "wsclient/clock"}, // not wsclient: its tests import wstest
 	"wsclient/scenario":       {},                                                 // tests only
 	"app/settings/atomicfile": {},

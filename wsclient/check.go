@@ -30,6 +30,14 @@ type Step struct {
 	Elapsed time.Duration
 }
 
+// proxyFix names, per proxy source, what to correct.
+var proxyFix = map[string]string{
+	sourceSetting: "proxy setting",
+	sourceEnv:     "HTTPS_PROXY / HTTP_PROXY variables",
+	sourceSystem:  "system's proxy settings",
+	sourcePAC:     "system's proxy script (PAC)",
+}
+
 // Check diagnoses a configuration the way the client connects: DNS → TCP
 // → TLS → sign-in → token → handshake → first frame → catch-up (only with
 // a catch-up handler: does the site answer it?). It reports one Step
@@ -80,26 +88,31 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 	type target struct {
 		what, host, addr string
 		tls              bool
-		proxy            *url.URL // nil: direct
+		route            proxyRoute // URL nil: direct
 	}
 	targets := []*target{{what: "site", host: site.Hostname(), addr: siteAddr, tls: site.Scheme == "https"},
 		{what: "gateway", host: wsHost, addr: wsAddrPort, tls: wsTLS}}
 	for i, raw := range []string{cfg.SiteURL, cfg.WSURL} {
-		p, err := proxyForURL(raw)
+		r, err := routeFor(cfg, raw)
 		if err != nil {
 			return run("Proxy", func() (string, string, error) {
-				return "", "correct HTTPS_PROXY / HTTP_PROXY", err
+				return "", "correct HTTPS_PROXY / HTTP_PROXY or the system's proxy settings, or set the proxy setting", err
 			})
 		}
-		targets[i].proxy = p
+		targets[i].route = r
 	}
 	// via names the route to t for step details.
 	via := func(t *target) string {
-		if t.proxy == nil {
+		if t.route.URL == nil {
 			return ""
 		}
-		return " via proxy " + proxyName(t.proxy)
+		return " via proxy " + proxyName(t.route.URL) + " (" + t.route.Source + ")"
 	}
+	conf, err := tlsConfig(cfg)
+	if err != nil {
+		return err // Validate checked the CA file
+	}
+	nd := &net.Dialer{Timeout: probeTimeout}
 
 	if err := run("DNS", func() (string, string, error) {
 		var parts []string
@@ -108,8 +121,8 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 				break // the gateway is on the site's host
 			}
 			switch {
-			case t.proxy != nil:
-				parts = append(parts, t.host+" (resolved by the proxy "+proxyName(t.proxy)+")")
+			case t.route.URL != nil:
+				parts = append(parts, t.host+" (resolved by the proxy "+proxyName(t.route.URL)+")")
 			case net.ParseIP(t.host) != nil:
 				parts = append(parts, t.host+" (an address)")
 			case isLocalhostName(t.host):
@@ -129,11 +142,11 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 	if err := run("TCP", func() (string, string, error) {
 		var parts []string
 		for _, t := range targets {
-			nc, err := dialTCP(ctx, t.proxy, t.addr)
+			nc, err := dialTCP(ctx, nd, t.route.URL, conf, t.addr)
 			if err != nil {
 				fix := "check the " + t.what + " URL's port; a firewall or proxy may block it"
-				if t.proxy != nil {
-					fix = "check HTTPS_PROXY (address, user and password) and that the proxy allows connections to " + t.addr
+				if t.route.URL != nil {
+					fix = "check the " + proxyFix[t.route.Source] + " (address, user and password) and that the proxy allows connections to " + t.addr
 				}
 				return "", fix, fmt.Errorf("connecting to %s%s: %w", t.addr, via(t), err)
 			}
@@ -144,10 +157,6 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 	}); err != nil {
 		return err
 	}
-	conf, err := tlsConfig(cfg)
-	if err != nil {
-		return err // Validate checked the CA file
-	}
 	if err := run("TLS", func() (string, string, error) {
 		var parts []string
 		for _, t := range targets {
@@ -155,7 +164,7 @@ func Check(ctx context.Context, cfg Config, creds Credentials, opts Options, rep
 				parts = append(parts, t.what+": no TLS (allowed on loopback only)")
 				continue
 			}
-			nc, err := dialTCP(ctx, t.proxy, t.addr)
+			nc, err := dialTCP(ctx, nd, t.route.URL, conf, t.addr)
 			if err != nil {
 				return "", "", fmt.Errorf("connecting to %s%s: %w", t.addr, via(t), err)
 			}

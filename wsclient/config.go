@@ -61,6 +61,7 @@ type Config struct {
 	KeepaliveInterval                                       time.Duration // default and max 9m
 	CatchupHandler                                          string        // "" = no catch-up (catchup.go)
 	CAFile                                                  string        // optional PEM bundle for private CAs
+	Proxy                                                   string        // "" = automatic (environment, then system), ProxyDirect, or a proxy URL
 	UserAgent                                               string        // UserAgent(version)
 	BackoffBase, BackoffCap, StableAfter, PingInterval, PongWait,
 	RotateAfter, HandshakeTimeout time.Duration // zero → defaults
@@ -81,6 +82,7 @@ func (c Config) WithDefaults() Config {
 	c.KeepaliveHandler = strings.TrimSpace(c.KeepaliveHandler)
 	c.CatchupHandler = strings.TrimSpace(c.CatchupHandler)
 	c.CAFile = strings.TrimSpace(c.CAFile)
+	c.Proxy = strings.TrimSpace(c.Proxy)
 	def(&c.TokenPath, DefaultTokenPath)
 	def(&c.LoginPath, DefaultLoginPath)
 	def(&c.RouteKey, DefaultRouteKey)
@@ -140,7 +142,7 @@ func UserAgent(version string) string {
 
 // Validate checks the configuration after WithDefaults. Field names:
 // "site_url", "ws_url", "token_path", "login_path", "channel", "route_key",
-// "keepalive_handler", "catchup_handler", "ca_file", and "timing" for
+// "keepalive_handler", "catchup_handler", "ca_file", "proxy", and "timing" for
 // negative durations.
 func (c Config) Validate() error {
 	var fe []FieldError
@@ -190,6 +192,9 @@ func (c Config) Validate() error {
 		if _, err := loadCAFile(c.CAFile); err != nil {
 			add("ca_file", "%s", err.Error())
 		}
+	}
+	if reason := validateProxy(c.Proxy); reason != "" {
+		add("proxy", "%s", reason)
 	}
 	if len(fe) > 0 {
 		return &ValidationError{Fields: fe}

@@ -72,12 +72,19 @@ func (e *dialError) Unwrap() error { return e.Err }
 
 // dialer is the WebSocket dialer for cfg: compression offered (the
 // backend wants Sec-WebSocket-Extensions), TCP keepalive on, our TLS
-// roots, HTTP/1.1 only.
+// roots, HTTP/1.1 only, through the proxy routeFor picks.
 func dialer(cfg Config, sess *session) *websocket.Dialer {
 	nd := &net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: tcpKeepAlive}
 	return &websocket.Dialer{
-		NetDialContext:    dialContext(nd),
-		Proxy:             proxyFor,
+		// No Dialer.Proxy: the tunnel is dialTCP's, as check's, which also
+		// speaks to https proxies; routeFor decides at each dial.
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			r, err := routeFor(cfg, cfg.WSURL)
+			if err != nil {
+				return nil, err
+			}
+			return dialTCP(ctx, nd, r.URL, sess.tls, addr)
+		},
 		TLSClientConfig:   sess.wsTLS(),
 		HandshakeTimeout:  cfg.HandshakeTimeout,
 		EnableCompression: true,

@@ -3,14 +3,12 @@ package wsclient
 import (
 	"context"
 	"net"
-	"net/http"
-	"net/url"
 	"strings"
 )
 
 // isLoopbackHost reports whether host is localhost, a name under
 // .localhost, or a loopback address; only there do we allow unencrypted
-// connections. dialContext and proxyFor make sure such names really reach
+// connections. dialContext and routeFor make sure such names really reach
 // this machine.
 func isLoopbackHost(host string) bool {
 	if isLocalhostName(host) {
@@ -53,14 +51,4 @@ func dialContext(nd *net.Dialer) func(ctx context.Context, network, addr string)
 		}
 		return nil, first
 	}
-}
-
-// proxyFor is http.ProxyFromEnvironment, except that localhost names never
-// go through a proxy: it would resolve them elsewhere. (The standard
-// function already skips "localhost" and loopback addresses.)
-func proxyFor(req *http.Request) (*url.URL, error) {
-	if isLocalhostName(req.URL.Hostname()) {
-		return nil, nil
-	}
-	return http.ProxyFromEnvironment(req)
 }

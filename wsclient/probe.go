@@ -30,17 +30,17 @@ func wsAddr(wsURL string) (host, addr string, secure bool, err error) {
 	return u.Hostname(), net.JoinHostPort(u.Hostname(), port), secure, nil
 }
 
-// behindProxy reports whether the WebSocket goes through an HTTP proxy,
-// in which case the gateway cannot be probed directly.
-func behindProxy(wsURL string) bool {
-	p, err := proxyForURL(wsURL)
-	return err == nil && p != nil
+// behindProxy reports whether the WebSocket goes through a proxy, in
+// which case the gateway cannot be probed directly.
+func behindProxy(cfg Config) bool {
+	r, err := routeFor(cfg, cfg.WSURL)
+	return err == nil && r.URL != nil
 }
 
 // probe checks that the gateway accepts TCP (and TLS) before a token is
 // spent on it. It spends nothing on the server side.
 func probe(ctx context.Context, cfg Config, sess *session) error {
-	if behindProxy(cfg.WSURL) {
+	if behindProxy(cfg) {
 		return nil
 	}
 	host, addr, secure, err := wsAddr(cfg.WSURL)

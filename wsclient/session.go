@@ -73,7 +73,7 @@ func newSession(cfg Config, creds Credentials) (*session, error) {
 	}
 	jar, _ := cookiejar.New(nil) // only fails with options
 	tr := &http.Transport{
-		Proxy:               proxyFor,
+		Proxy:               proxyFunc(cfg),
 		DialContext:         dialContext(&net.Dialer{Timeout: cfg.HandshakeTimeout, KeepAlive: tcpKeepAlive}),
 		TLSClientConfig:     tlsConf.Clone(), // the transport adds h2 to its own copy
 		TLSHandshakeTimeout: cfg.HandshakeTimeout,

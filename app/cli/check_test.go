@@ -81,3 +81,17 @@ func TestCheckCatchup(t *testing.T) {
 		t.Errorf("output:\n%s", text)
 	}
 }
+
+// --proxy is validated like the setting; the refusal names the flag's
+// problem, never the password in it.
+func TestCheckProxyFlag(t *testing.T) {
+	t.Setenv(envPassword, "demo")
+	var errOut bytes.Buffer
+	args := []string{"--site", "https://a.example", "--ws", "wss://b.example", "--user", "u", "--proxy", "ftp://u:S3cret@proxy.example:21"}
+	if err := Check(context.Background(), args, testEnv(&bytes.Buffer{}, &errOut)); !errors.Is(err, ErrUsage) {
+		t.Fatalf("Check with a bad --proxy = %v, want ErrUsage", err)
+	}
+	if !strings.Contains(errOut.String(), "proxy: must start with http://") || strings.Contains(errOut.String(), "S3cret") {
+		t.Errorf("stderr:\n%s", errOut.String())
+	}
+}

@@ -57,6 +57,7 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cfg.CatchupHandler, "catchup-handler", "", "handler that sends the toasts missed while disconnected (empty: none)")
 	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	fs.StringVar(&f.cfg.CAFile, "ca-file", "", "PEM file of extra certificate authorities (private CAs)")
+	fs.StringVar(&f.cfg.Proxy, "proxy", "", "proxy URL, e.g. http://proxy.example:3128, or direct for none (empty: $HTTPS_PROXY, else the system's)")
 	fs.StringVar(&f.cfg.SessionCookieName, "session-cookie", wsclient.DefaultSessionCookieName, "name of the site's session cookie")
 }
 

@@ -20,7 +20,7 @@ import (
 var knownFields = map[string]bool{
 	FieldSiteURL: true, FieldWSURL: true, FieldTokenPath: true, FieldLoginPath: true, FieldChannel: true,
 	FieldRouteKey: true, FieldAuth: true, FieldUsername: true, FieldKeepaliveHandler: true,
-	FieldCatchupHandler: true, FieldMinLevel: true, FieldCAFile: true, "timing": true,
+	FieldCatchupHandler: true, FieldMinLevel: true, FieldCAFile: true, FieldProxy: true, "timing": true,
 }
 
 // FuzzValidate: the window's validation never panics, names only known

@@ -42,7 +42,7 @@ const (
 )
 
 // Field keys used by Validate. The URL, path, channel, route, keepalive,
-// catch-up and CA keys are wsclient's FieldError names, so its reasons map straight onto
+// catch-up, CA and proxy keys are wsclient's FieldError names, so its reasons map straight onto
 // the window's fields.
 const (
 	FieldSiteURL          = "site_url"
@@ -57,6 +57,7 @@ const (
 	FieldCatchupHandler   = "catchup_handler"
 	FieldMinLevel         = "min_level"
 	FieldCAFile           = "ca_file"
+	FieldProxy            = "proxy"
 )
 
 // Settings is everything the user configures except secrets. The JSON tags
@@ -77,6 +78,7 @@ type Settings struct {
 	SoundOnError     bool           `json:"sound_on_error"`
 	StartAtLogin     bool           `json:"start_at_login"`
 	CAFile           string         `json:"ca_file"`
+	Proxy            string         `json:"proxy"` // "" = automatic (environment, then system), "direct", or a proxy URL
 }
 
 // Default returns the settings of a fresh install: the documented Django
@@ -98,7 +100,7 @@ func Default() Settings {
 // Config and the saved file all see the same values.
 func (s Settings) Normalized() Settings {
 	for _, p := range []*string{&s.SiteURL, &s.WSURL, &s.TokenPath, &s.LoginPath,
-		&s.Channel, &s.RouteKey, &s.Username, &s.KeepaliveHandler, &s.CatchupHandler, &s.CAFile} {
+		&s.Channel, &s.RouteKey, &s.Username, &s.KeepaliveHandler, &s.CatchupHandler, &s.CAFile, &s.Proxy} {
 		*p = strings.TrimSpace(*p)
 	}
 	return s
@@ -156,6 +158,7 @@ func (s Settings) Config(version string) wsclient.Config {
 		KeepaliveHandler: s.KeepaliveHandler,
 		CatchupHandler:   s.CatchupHandler,
 		CAFile:           s.CAFile,
+		Proxy:            s.Proxy,
 		UserAgent:        wsclient.UserAgent(version),
 	}
 }

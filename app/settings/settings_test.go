@@ -94,12 +94,13 @@ func TestConfig(t *testing.T) {
 	s.KeepaliveHandler = "ping"
 	s.CatchupHandler = " catchup "
 	s.CAFile = "/etc/ca.pem"
+	s.Proxy = " http://proxy.example:3128 "
 	c := s.Config("1.2.3")
 	want := wsclient.Config{
 		SiteURL: "https://www.example.com", WSURL: "wss://ws.example.com/prod",
 		TokenPath: "/api/ws-token/", LoginPath: "/accounts/login/", Channel: "ops",
 		RouteKey: "$default", KeepaliveHandler: "ping", CatchupHandler: "catchup", CAFile: "/etc/ca.pem",
-		UserAgent: "ToastTray/1.2.3",
+		Proxy: "http://proxy.example:3128", UserAgent: "ToastTray/1.2.3",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Config =\n%+v\nwant\n%+v", c, want)
@@ -265,5 +266,23 @@ func TestNoSecretFields(t *testing.T) {
 		if forbidden[strings.ToLower(f.Name)] || forbidden[f.Tag.Get("json")] {
 			t.Errorf("field %s looks like a secret", f.Name)
 		}
+	}
+}
+
+// The proxy field is checked by the client's rules, with a reason that
+// never quotes the value (it may hold a password).
+func TestValidateProxy(t *testing.T) {
+	for _, p := range []string{"", "direct", "http://proxy.example:3128", "socks5://u:p@proxy.example:1080"} {
+		s := valid()
+		s.Proxy = p
+		if errs := s.Validate(); len(errs) != 0 {
+			t.Errorf("proxy %q rejected: %v", p, errs)
+		}
+	}
+	s := valid()
+	s.Proxy = "ftp://user:S3cret@proxy.example:21"
+	errs := s.Validate()
+	if r := errs[FieldProxy]; r == "" || strings.Contains(r, "S3cret") || len(errs) != 1 {
+		t.Errorf("Validate = %v, want one reason for %s without the password", errs, FieldProxy)
 	}
 }

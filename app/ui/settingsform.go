@@ -95,6 +95,7 @@ const cookieHelp = "Sign in to the site in your browser, open its developer tool
 var advancedFields = map[string]bool{
 	settings.FieldTokenPath: true, settings.FieldLoginPath: true, settings.FieldRouteKey: true,
 	settings.FieldKeepaliveHandler: true, settings.FieldCatchupHandler: true, settings.FieldCAFile: true,
+	settings.FieldProxy: true,
 }
 
 // SettingsForm is the settings window's content. Its widgets are fields so
@@ -114,6 +115,7 @@ type SettingsForm struct {
 	username, password           *entry
 	sessionID, csrfToken         *entry
 	keepalive, catchup, caFile   *entry
+	proxy                        *entry
 	signIn                       *widget.RadioGroup
 	remember                     *widget.Check
 	minLevel                     *widget.Select
@@ -221,6 +223,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.keepalive = field(settings.FieldKeepaliveHandler, "empty: no keepalive messages", false)
 	f.catchup = field(settings.FieldCatchupHandler, "empty: missed notifications are not fetched", false)
 	f.caFile = field(settings.FieldCAFile, "empty: the system's certificate authorities", false)
+	f.proxy = field(settings.FieldProxy, "empty: automatic; direct: none; or http://proxy.example:3128", false)
 	labels := make([]string, len(levelChoices))
 	for i, c := range levelChoices {
 		labels[i] = c.label
@@ -285,6 +288,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	adv = append(adv, row("Keepalive handler", settings.FieldKeepaliveHandler, f.keepalive)...)
 	adv = append(adv, row("Catch-up handler", settings.FieldCatchupHandler, f.catchup)...)
 	adv = append(adv, row("CA file", settings.FieldCAFile, f.caFile)...)
+	adv = append(adv, row("Proxy", settings.FieldProxy, f.proxy)...)
 	advanced := container.NewVBox(
 		small("The defaults suit a standard installation of the site; change these only when the site's administrator tells you to."),
 		container.New(layout.NewFormLayout(), adv...))
@@ -483,6 +487,7 @@ func (f *SettingsForm) fill(eff settings.Effective, c wsclient.Credentials) {
 	f.keepalive.SetText(s.KeepaliveHandler)
 	f.catchup.SetText(s.CatchupHandler)
 	f.caFile.SetText(s.CAFile)
+	f.proxy.SetText(s.Proxy)
 	f.sound.SetChecked(s.SoundOnError)
 	f.autostart.SetChecked(s.StartAtLogin)
 	f.minLevel.SetSelectedIndex(0)
@@ -519,6 +524,7 @@ func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 	s.KeepaliveHandler = f.keepalive.Text
 	s.CatchupHandler = f.catchup.Text
 	s.CAFile = f.caFile.Text
+	s.Proxy = f.proxy.Text
 	s.SoundOnError = f.sound.Checked
 	s.StartAtLogin = f.autostart.Checked
 	s.MinLevel = wsclient.LevelInfo
@@ -1020,7 +1026,7 @@ func plainFailure(step *wsclient.Step, err error, cookies bool) string {
 	case "Settings":
 		return "Some settings are not valid."
 	case "Proxy":
-		return "The proxy setting (HTTPS_PROXY) is not valid."
+		return "The proxy settings (HTTPS_PROXY or the system's) are not valid."
 	case "DNS":
 		return "The site's or the gateway's address could not be found."
 	case "TCP":

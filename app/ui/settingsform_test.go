@@ -220,6 +220,7 @@ func TestSettingsInvalidInputShowsReason(t *testing.T) {
 		{e.f.channel, "no spaces allowed", settings.FieldChannel},
 		{e.f.username, "", settings.FieldUsername},
 		{e.f.password, "", "password"},
+		{e.f.proxy, "proxy.example:3128", settings.FieldProxy}, // no scheme
 	}
 	for _, c := range cases {
 		old := c.entry.Text

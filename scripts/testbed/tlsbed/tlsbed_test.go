@@ -319,20 +319,21 @@ func (b *bed) proxyURL(pass string) string {
 	return fmt.Sprintf("http://%s:%s@127.0.0.1:%d", proxyUser, pass, b.proxyPort)
 }
 
-func (b *bed) args(cmd, channel string, caFile bool) []string {
+func (b *bed) args(cmd, channel string, caFile bool, extra []string) []string {
 	a := []string{cmd, "--site", b.siteURL, "--ws", b.wsURL, "--user", realpeer.User, "--channel", channel}
 	if caFile {
 		a = append(a, "--ca-file", b.siteCA)
 	}
-	return a
+	return append(a, extra...)
 }
 
-// check runs `toasttray check` and returns its output and error.
-func (b *bed) check(t *testing.T, channel, proxy string, caFile bool) (string, error) {
+// check runs `toasttray check` with HTTPS_PROXY=proxy (none if empty)
+// and extra flags, and returns its output and error.
+func (b *bed) check(t *testing.T, channel, proxy string, caFile bool, extra ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, b.args("check", channel, caFile)...)
+	cmd := exec.CommandContext(ctx, binary, b.args("check", channel, caFile, extra)...)
 	cmd.Env = b.env(proxy)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -340,12 +341,12 @@ func (b *bed) check(t *testing.T, channel, proxy string, caFile bool) (string, e
 
 // listen runs `toasttray listen`, pushes one toast through the real
 // package once the gateway holds the connection, and returns the line it
-// printed.
-func (b *bed) listen(t *testing.T, channel, proxy string) string {
+// printed. proxy and extra are as for check.
+func (b *bed) listen(t *testing.T, channel, proxy string, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, b.args("listen", channel, true)...)
+	cmd := exec.CommandContext(ctx, binary, b.args("listen", channel, true, extra)...)
 	cmd.Env = b.env(proxy)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -502,6 +503,51 @@ func squidTests(t *testing.T, b *bed) {
 		// WebSocket both went through it.
 		if after[siteName] <= before[siteName] || after[wsName] <= before[wsName] {
 			t.Errorf("squid tunnels before %v, after %v: want new CONNECTs to both %s and %s", before, after, siteName, wsName)
+		}
+	})
+
+	// The proxy setting, as --proxy, with no variable set: squid's log
+	// proves both the token requests and the WebSocket went through it.
+	t.Run("--proxy without HTTPS_PROXY: check and listen go through squid", func(t *testing.T) {
+		flag := []string{"--proxy", b.proxyURL(proxyPass)}
+		before := connects(t, b)
+		out, err := b.check(t, "flagproxy", "", true, flag...)
+		if err != nil {
+			t.Fatalf("check --proxy through squid failed: %v\n%s", err, out)
+		}
+		name := fmt.Sprintf("via proxy 127.0.0.1:%d (setting)", b.proxyPort)
+		if !strings.Contains(out, name) {
+			t.Errorf("check does not say %q:\n%s", name, out)
+		}
+		if strings.Contains(out, proxyPass) {
+			t.Errorf("check printed the proxy password:\n%s", out)
+		}
+		afterCheck := connects(t, b)
+		if afterCheck[siteName] <= before[siteName] || afterCheck[wsName] <= before[wsName] {
+			t.Errorf("squid tunnels before check %v, after %v: want new CONNECTs to both names", before, afterCheck)
+		}
+		line := b.listen(t, "flagproxy", "", flag...)
+		if !strings.Contains(line, "Through nginx") {
+			t.Fatalf("listen printed %q", line)
+		}
+		after := connects(t, b)
+		t.Logf("squid's CONNECT tunnels: before %v, after check %v, after listen %v", before, afterCheck, after)
+		if after[siteName] <= afterCheck[siteName] || after[wsName] <= afterCheck[wsName] {
+			t.Errorf("squid tunnels after check %v, after listen %v: want new CONNECTs to both names", afterCheck, after)
+		}
+	})
+
+	t.Run("--proxy direct overrides HTTPS_PROXY", func(t *testing.T) {
+		before := connects(t, b)
+		out, err := b.check(t, "direct2", b.proxyURL("not-the-password"), true, "--proxy", "direct")
+		if err != nil {
+			t.Fatalf("check --proxy direct failed: %v\n%s", err, out)
+		}
+		if strings.Contains(out, "via proxy") {
+			t.Errorf("check --proxy direct went through a proxy:\n%s", out)
+		}
+		if after := connects(t, b); after[siteName] != before[siteName] || after[wsName] != before[wsName] {
+			t.Errorf("squid tunnels before %v, after %v: want none new", before, after)
 		}
 	})
 
