@@ -22,7 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/app/settings/atomicfile"
@@ -30,13 +29,10 @@ import (
 	"github.com/toasttray/toasttray/wsclient/clock"
 )
 
-// Limits. MaxEntries is what the window shows; the text limits keep the
-// file small however large the server's strings are.
-const (
-	MaxEntries    = 200
-	MaxTitleLen   = 256  // bytes
-	MaxMessageLen = 4096 // bytes
-)
+// MaxEntries is what the window shows. An entry's text is as wsclient
+// decoded and bounded it, so the file stays small however large the
+// server's strings are.
+const MaxEntries = 200
 
 // DefaultDebounce is how long Add waits before writing, collecting the rest
 // of a burst into the same write.
@@ -55,35 +51,14 @@ type Entry struct {
 	Missed  bool           `json:"missed,omitempty"` // came with a catch-up backlog, not live
 }
 
-// FromToast records t as received at at, with its strings cut to the limits.
+// FromToast records t as received at at.
 func FromToast(t wsclient.Toast, at time.Time) Entry {
-	return Entry{Time: at, Level: t.Level, Title: t.Title, Message: t.Message, URL: t.URL, Missed: t.Catchup}.bounded()
-}
-
-// bounded cuts the strings to the limits, on rune boundaries.
-func (e Entry) bounded() Entry {
-	e.Title = truncate(e.Title, MaxTitleLen)
-	e.Message = truncate(e.Message, MaxMessageLen)
-	if len(e.URL) > wsclient.MaxURLLen {
-		e.URL = "" // a cut URL points somewhere else: drop it
-	}
-	return e
+	return Entry{Time: at, Level: t.Level, Title: t.Title, Message: t.Message, URL: t.URL, Missed: t.Catchup}
 }
 
 // OpenURL returns the entry's link if the window may offer to open it
 // (wsclient.LinkURL: also for entries written by older versions).
 func (e Entry) OpenURL() (string, bool) { return wsclient.LinkURL(e.URL) }
-
-// truncate cuts s to at most n bytes without splitting a rune.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
 
 // DefaultPath is settings.ConfigDir()/history.json (so TOASTTRAY_CONFIG_DIR
 // moves it too).
@@ -149,11 +124,10 @@ func Open(path string, opts Options) *Store {
 // Path is the file the store reads and writes.
 func (s *Store) Path() string { return s.path }
 
-// Add records e (strings cut to the limits). It never blocks on I/O: the
+// Add records e. It never blocks on I/O: the
 // write happens Debounce later, on a goroutine that ends after it.
 // After Close, Add does nothing.
 func (s *Store) Add(e Entry) {
-	e = e.bounded()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -201,11 +201,33 @@ func TestDamagedFileIsReplaced(t *testing.T) {
 	}
 }
 
-func TestBoundsAndURL(t *testing.T) {
-	e := FromToast(wsclient.Toast{Level: "error", Title: strings.Repeat("é", 300), Message: strings.Repeat("x", 10000), URL: "https://x.example/" + strings.Repeat("a", 3000)}, t0)
-	if len(e.Title) > MaxTitleLen || !strings.HasPrefix(strings.Repeat("é", 300), e.Title) || len(e.Message) != MaxMessageLen || e.URL != "" {
-		t.Fatalf("bounds: %d %d %q", len(e.Title), len(e.Message), e.URL)
+// The decoder bounds a toast's text once; History keeps it as decoded,
+// through the file.
+func TestKeepsDecodedText(t *testing.T) {
+	m, err := wsclient.DecodeMessage([]byte(`{"type":"toast","title":"` + strings.Repeat("é", 1000) +
+		`","message":"` + strings.Repeat("𝄞", 5000) + `","url":"https://x.example/a"}`))
+	if err != nil {
+		t.Fatal(err)
 	}
+	toast, err := m.Toast()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newStore(t, clock.NewFake(t0))
+	s.Add(FromToast(toast, t0))
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Open(s.Path(), Options{}).List()
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%d entries, %v", len(got), err)
+	}
+	if e := got[0]; e.Title != toast.Title || e.Message != toast.Message || e.URL != toast.URL {
+		t.Fatalf("cut again: title %d of %d bytes, message %d of %d bytes", len(e.Title), len(toast.Title), len(e.Message), len(toast.Message))
+	}
+}
+
+func TestOpenURL(t *testing.T) {
 	for u, ok := range map[string]bool{
 		"https://x.example/a": true, "http://x.example": true,
 		"file:///etc/passwd": false, "javascript:alert(1)": false, "ms-settings:": false, "": false, "https:///nohost": false,

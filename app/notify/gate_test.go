@@ -75,6 +75,27 @@ func TestMinLevel(t *testing.T) {
 	}
 }
 
+// The gate shows what it is given, shown at once, announced or held by
+// the burst: the decoder bounded the text once.
+func TestGateKeepsText(t *testing.T) {
+	g, r, clk := newGate(t, GateOptions{Burst: 1, Settle: time.Second})
+	toast := decodedLong(t)
+	long := Notification{Title: toast.Title, Body: toast.Message, Level: wsclient.LevelInfo}
+	g.Submit(long)
+	g.Announce(long)
+	g.Submit(long) // over the burst: held, then shown in full as the only one
+	for range 2 {
+		if got := r.next(t); got != long {
+			t.Fatalf("cut again: %d of %d bytes", len(got.Body), len(long.Body))
+		}
+	}
+	clk.BlockUntil(1, nil)
+	clk.Advance(time.Second)
+	if got := r.next(t); got != long {
+		t.Fatalf("held one cut: %d of %d bytes", len(got.Body), len(long.Body))
+	}
+}
+
 // A burst shows three popups; the rest become one summary as soon as the
 // burst is over (Settle), not when the window ends. It names the highest
 // level and opens the history. A second summary in the same window waits

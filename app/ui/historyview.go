@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/toasttray/toasttray/app/history"
+	"github.com/toasttray/toasttray/app/text"
 	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/wsclient"
 )
@@ -266,12 +267,12 @@ func (r *historyRow) CreateRenderer() fyne.WidgetRenderer {
 func (r *historyRow) set(e history.Entry, icon fyne.Resource, now time.Time) {
 	r.icon.SetResource(icon)
 	r.when.SetText(whenText(e.Time, now))
-	title := oneLine(e.Title)
+	title := text.OneLine(e.Title)
 	if title == "" {
 		title = levelName(e.Level)
 	}
 	r.title.SetText(title)
-	r.text.SetText(oneLine(e.Message))
+	r.text.SetText(text.OneLine(e.Message))
 	if e.Missed {
 		r.missed.Show()
 	} else {
@@ -412,8 +413,6 @@ func whenText(t, now time.Time) string {
 	}
 	return t.Format("2 Jan 15:04")
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // parseHTTPURL accepts only the links wsclient.LinkURL allows, as a
 // *url.URL for Fyne's OpenURL.
