@@ -25,7 +25,7 @@ var mayImport = map[string][]string{
 	"wsclient":                {"github.com/gorilla/websocket", "wsclient/clock", "wsclient/netwatch"},
 	"wsclient/wstest":         {"github.com/gorilla/websocket", "wsclient/clock"}, // not wsclient: its tests import wstest
 	"wsclient/scenario":       {},                                                 // tests only
-	"app/settings/atomicfile": {},
+	"app/settings/atomicfile": {"wsclient/clock"},
 	"app/text":                {},
 	"app/settings":            {"app/settings/atomicfile", "wsclient"},
 	"app/creds":               {"github.com/zalando/go-keyring", "app/settings", "wsclient"},

@@ -77,8 +77,9 @@ type Options struct {
 	Debounce time.Duration // default DefaultDebounce
 	Max      int           // default MaxEntries
 	// OnWrite, if set, is called after each write of the file by this
-	// store (a flush or a Clear), outside its locks: the tray uses it to
-	// tell an open History window to re-read the file. It must not block.
+	// store (a flush or a Clear), outside the file's locks: the tray uses
+	// it to tell an open History window to re-read the file. It must not
+	// block nor call Flush (a flush's OnWrite runs before Flush returns).
 	OnWrite func()
 }
 
@@ -94,13 +95,12 @@ type Store struct {
 	// written it; lock is about to wait for the file lock.
 	afterRead, beforeLock func()
 
-	mu        sync.Mutex
-	pending   []Entry // oldest first; not yet in the file
-	scheduled bool    // a flush goroutine is waiting
-	closed    bool
-	stop      chan struct{} // closed by Close: flush goroutines finish now
-	wg        sync.WaitGroup
-	writes    atomic.Int64 // file writes, for tests and benchmarks
+	saver *atomicfile.Debounced // runs Flush Debounce after an Add
+
+	mu      sync.Mutex
+	pending []Entry // oldest first; not yet in the file
+	closed  bool
+	writes  atomic.Int64 // file writes, for tests and benchmarks
 }
 
 // Open returns the store at path. It does no I/O; a missing file is an
@@ -118,7 +118,9 @@ func Open(path string, opts Options) *Store {
 	if opts.Max <= 0 {
 		opts.Max = MaxEntries
 	}
-	return &Store{path: path, opts: opts, stop: make(chan struct{})}
+	s := &Store{path: path, opts: opts}
+	s.saver = atomicfile.NewDebounced(s.save, opts.Debounce, opts.Clock, opts.Logger)
+	return s
 }
 
 // Path is the file the store reads and writes.
@@ -137,28 +139,7 @@ func (s *Store) Add(e Entry) {
 	if len(s.pending) >= 2*s.opts.Max { // keep memory bounded in a flood
 		s.pending = append([]Entry(nil), s.pending[len(s.pending)-s.opts.Max:]...)
 	}
-	if !s.scheduled {
-		s.scheduled = true
-		t := s.opts.Clock.NewTimer(s.opts.Debounce)
-		s.wg.Add(1)
-		go s.flushAfter(t)
-	}
-}
-
-// flushAfter writes when the debounce timer fires or Close is called.
-func (s *Store) flushAfter(t clock.Timer) {
-	defer s.wg.Done()
-	select {
-	case <-t.C():
-	case <-s.stop:
-		t.Stop()
-	}
-	s.mu.Lock()
-	s.scheduled = false
-	s.mu.Unlock()
-	if err := s.Flush(); err != nil {
-		s.opts.Logger.Warn("writing notification history", "err", err)
-	}
+	s.saver.Changed()
 }
 
 // List returns the recorded entries, newest first, at most Max.
@@ -173,7 +154,10 @@ func (s *Store) List() ([]Entry, error) {
 }
 
 // Flush writes queued entries to the file now.
-func (s *Store) Flush() error {
+func (s *Store) Flush() error { return s.saver.Flush() }
+
+// save merges the queue into the file (saver's save).
+func (s *Store) save() error {
 	wrote, err := s.flush()
 	if wrote {
 		s.wrote()
@@ -244,13 +228,9 @@ func (s *Store) clear() error {
 // dropped. Close is idempotent.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.stop)
-	}
+	s.closed = true
 	s.mu.Unlock()
-	s.wg.Wait()
-	return s.Flush()
+	return s.saver.Close()
 }
 
 func (s *Store) wrote() {
