@@ -126,6 +126,11 @@ func TestLevels(t *testing.T) {
 	if !(LevelInfo.Rank() < LevelSuccess.Rank() && LevelSuccess.Rank() < LevelWarning.Rank() && LevelWarning.Rank() < LevelError.Rank()) {
 		t.Error("rank order")
 	}
+	for l, want := range map[Level]string{LevelSuccess: "Success", LevelInfo: "Info", LevelWarning: "Warning", LevelError: "Error", "": "Info", "debug": "Info"} {
+		if got := l.Name(); got != want {
+			t.Errorf("Level(%q).Name() = %q, want %q", l, got, want)
+		}
+	}
 }
 
 func TestCredentialsNeverPrintSecrets(t *testing.T) {

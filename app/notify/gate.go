@@ -482,7 +482,7 @@ func (g *Gate) SubmitMissed(m *Missed) {
 		if len(m.errs) > 0 {
 			s.Title = fmt.Sprintf("%d more notifications while you were away", m.rest)
 		}
-		s.Title += " — highest: " + LevelName(m.top)
+		s.Title += " — highest: " + m.top.Name()
 		g.Submit(s)
 	}
 }

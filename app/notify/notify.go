@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/toasttray/toasttray/wsclient"
 )
@@ -63,7 +62,7 @@ func (f NotifierFunc) Notify(n Notification) error { return f(n) }
 func FromToast(t wsclient.Toast, site string, soundOnError bool) Notification {
 	title := t.Title
 	if title == "" {
-		title = SiteName(site) + " · " + LevelName(t.Level)
+		title = SiteName(site) + " · " + t.Level.Name()
 	}
 	urgent := t.Level == wsclient.LevelError
 	link, _ := wsclient.LinkURL(t.URL)
@@ -89,16 +88,6 @@ func SiteName(site string) string {
 	return site
 }
 
-// LevelName is a level for display: "Error", "Info"…
-func LevelName(l wsclient.Level) string {
-	s := string(l)
-	if s == "" {
-		return "Info"
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	return strings.ToUpper(string(r)) + s[n:]
-}
-
 // EscapeMarkup escapes &, < and > for notification servers that read the
 // body as markup (freedesktop body-markup), so a toast cannot inject
 // links, images or formatting.
@@ -111,7 +100,7 @@ var markup = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // summary is the popup that stands for n coalesced notifications; its
 // title names the highest level, and a click opens the history.
 func summary(n int, byLevel map[wsclient.Level]int, top wsclient.Level, urgent, sound bool) Notification {
-	title := fmt.Sprintf("%d more notifications — highest: %s", n, LevelName(top))
+	title := fmt.Sprintf("%d more notifications — highest: %s", n, top.Name())
 	var parts []string
 	for _, l := range []wsclient.Level{wsclient.LevelError, wsclient.LevelWarning, wsclient.LevelSuccess, wsclient.LevelInfo} {
 		if c := byLevel[l]; c > 0 {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -269,7 +268,7 @@ func (r *historyRow) set(e history.Entry, icon fyne.Resource, now time.Time) {
 	r.when.SetText(whenText(e.Time, now))
 	title := text.OneLine(e.Title)
 	if title == "" {
-		title = levelName(e.Level)
+		title = e.Level.Name()
 	}
 	r.title.SetText(title)
 	r.text.SetText(text.OneLine(e.Message))
@@ -337,13 +336,13 @@ func (v *HistoryView) showDetail(e history.Entry) {
 	d := &historyDetail{}
 	title := e.Title
 	if title == "" {
-		title = levelName(e.Level)
+		title = e.Level.Name()
 	}
 	d.title = widget.NewLabel(title)
 	d.title.TextStyle = fyne.TextStyle{Bold: true}
 	d.title.Wrapping = fyne.TextWrapWord
 	d.title.Selectable = true
-	d.when = widget.NewLabel(levelName(e.Level) + " · " + e.Time.In(v.deps.Now().Location()).Format("Mon 2 Jan 2006 15:04:05"))
+	d.when = widget.NewLabel(e.Level.Name() + " · " + e.Time.In(v.deps.Now().Location()).Format("Mon 2 Jan 2006 15:04:05"))
 	d.missed = widget.NewLabel("missed: came with the catch-up after a time offline")
 	d.missed.TextStyle = fyne.TextStyle{Italic: true}
 	if !e.Missed {
@@ -396,12 +395,6 @@ func (v *HistoryView) showDetail(e history.Entry) {
 	size := v.win.Canvas().Size()
 	d.dialog.Resize(fyne.NewSize(min(640, size.Width*0.9), min(480, size.Height*0.9)))
 	d.dialog.Show()
-}
-
-// levelName is "Error" for wsclient.LevelError, and so on.
-func levelName(l wsclient.Level) string {
-	s := string(l)
-	return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):]
 }
 
 // whenText is "14:03:12" for today's entries, "24 Nov 14:03" before.
