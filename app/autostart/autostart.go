@@ -44,15 +44,6 @@ func (a App) Disable() error {
 	return nil
 }
 
-// Enabled reports whether an entry exists.
-func (a App) Enabled() (bool, error) {
-	ok, err := enabled(a)
-	if err != nil {
-		return false, fmt.Errorf("checking start at login: %w", err)
-	}
-	return ok, nil
-}
-
 // Set enables or disables, for a checkbox.
 func (a App) Set(on bool) error {
 	if on {

@@ -20,11 +20,3 @@ func disable(a App) error {
 	}
 	return removeFile(p)
 }
-
-func enabled(a App) (bool, error) {
-	p, err := entryPath(a)
-	if err != nil {
-		return false, err
-	}
-	return fileExists(p)
-}

@@ -397,13 +397,6 @@ func (g *Gate) show(n Notification) {
 	g.opts.Logger.Debug("notification shown", "toast_level", string(n.Level))
 }
 
-// Tomorrow is when "pause until tomorrow" ends: 08:00 on the next
-// calendar day in now's location.
-func Tomorrow(now time.Time) time.Time {
-	y, m, d := now.Date()
-	return time.Date(y, m, d+1, 8, 0, 0, 0, now.Location())
-}
-
 // MissedSummaryOver: a catch-up backlog (toasts the site kept while the
 // desktop was away) of more than this many pops up as one summary; a few
 // are shown one by one, like live toasts. Errors in it pop up on their

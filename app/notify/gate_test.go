@@ -304,21 +304,6 @@ func TestResumeAndPastPause(t *testing.T) {
 	}
 }
 
-func TestTomorrow(t *testing.T) {
-	loc := time.FixedZone("X", 3600)
-	for _, now := range []time.Time{
-		time.Date(2026, 11, 26, 23, 50, 0, 0, loc),
-		time.Date(2026, 11, 26, 0, 10, 0, 0, loc),
-		time.Date(2026, 12, 31, 12, 0, 0, 0, loc),
-	} {
-		got := Tomorrow(now)
-		y, m, d := now.AddDate(0, 0, 1).Date()
-		if got != time.Date(y, m, d, 8, 0, 0, 0, loc) {
-			t.Errorf("Tomorrow(%v) = %v", now, got)
-		}
-	}
-}
-
 // blocking is a Notifier stuck in a D-Bus call until released.
 type blocking struct {
 	entered chan struct{}

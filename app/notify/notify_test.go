@@ -44,11 +44,8 @@ func TestFromToast(t *testing.T) {
 // are over wsclient's bounds, in multi-byte text.
 func decodedLong(t *testing.T) wsclient.Toast {
 	t.Helper()
-	m, err := wsclient.DecodeMessage([]byte(`{"type":"toast","title":"` + strings.Repeat("é", 1000) +
-		`","message":"` + strings.Repeat("𝄞", 5000) + `"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := wsclient.Message{Type: "toast", Raw: []byte(`{"type":"toast","title":"` + strings.Repeat("é", 1000) +
+		`","message":"` + strings.Repeat("𝄞", 5000) + `"}`)}
 	toast, err := m.Toast()
 	if err != nil {
 		t.Fatal(err)
