@@ -119,7 +119,9 @@ func Open(path string, opts Options) *Store {
 		opts.Max = MaxEntries
 	}
 	s := &Store{path: path, opts: opts}
-	s.saver = atomicfile.NewDebounced(s.save, opts.Debounce, opts.Clock, opts.Logger)
+	s.saver = atomicfile.NewDebounced(s.save, opts.Debounce, opts.Clock, func(err error) {
+		opts.Logger.Warn("writing notification history", "err", err)
+	})
 	return s
 }
 

@@ -47,7 +47,9 @@ type seenStore struct {
 
 func newSeenStore(path string, clk clock.Clock, log *slog.Logger) *seenStore {
 	s := &seenStore{path: path, log: log, last: map[string]string{}}
-	s.saver = atomicfile.NewDebounced(s.save, seenDebounce, clk, log)
+	s.saver = atomicfile.NewDebounced(s.save, seenDebounce, clk, func(err error) {
+		log.Warn("saving the catch-up state", "err", err)
+	})
 	return s
 }
 

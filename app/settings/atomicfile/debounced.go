@@ -1,7 +1,6 @@
 package atomicfile
 
 import (
-	"log/slog"
 	"sync"
 	"time"
 
@@ -11,13 +10,13 @@ import (
 // Debounced coalesces a burst of changes into one save: the first Changed
 // starts a timer, and save runs once, delay later, on a goroutine that
 // ends after it (or at Close). A flood of toasts costs one write per delay
-// instead of one per toast. A failed save is logged and counts as not
-// done: the next Changed, Flush or Close tries again. Saves never overlap.
+// instead of one per toast. A failed save counts as not done: the next
+// Changed, Flush or Close tries again. Saves never overlap.
 type Debounced struct {
-	save  func() error // writes what is pending, e.g. with Write
-	delay time.Duration
-	clk   clock.Clock
-	log   *slog.Logger
+	save    func() error // writes what is pending, e.g. with Write
+	delay   time.Duration
+	clk     clock.Clock
+	onError func(error) // a failed save on the goroutine; Flush and Close return theirs
 
 	saving sync.Mutex // held across save
 
@@ -29,9 +28,10 @@ type Debounced struct {
 	wg        sync.WaitGroup
 }
 
-// NewDebounced returns a Debounced that calls save delay after a change.
-func NewDebounced(save func() error, delay time.Duration, clk clock.Clock, log *slog.Logger) *Debounced {
-	return &Debounced{save: save, delay: delay, clk: clk, log: log, stop: make(chan struct{})}
+// NewDebounced returns a Debounced that calls save delay after a change,
+// and onError (e.g. a log line) when that save fails.
+func NewDebounced(save func() error, delay time.Duration, clk clock.Clock, onError func(error)) *Debounced {
+	return &Debounced{save: save, delay: delay, clk: clk, onError: onError, stop: make(chan struct{})}
 }
 
 // Changed marks something to save and starts the timer if none runs.
@@ -61,7 +61,7 @@ func (d *Debounced) saveAfter(t clock.Timer) {
 	d.scheduled = false // a change from now on starts a new timer
 	d.mu.Unlock()
 	if err := d.Flush(); err != nil {
-		d.log.Warn("saving in the background; the next change tries again", "err", err)
+		d.onError(err)
 	}
 }
 
