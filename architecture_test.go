@@ -25,20 +25,22 @@ var mayImport = map[string][]string{
 	"wsclient":                {"github.com/gorilla/websocket", "github.com/mattn/go-ieproxy", "golang.org/x/net", "wsclient/clock", "wsclient/netwatch"},
 	"wsclient/wstest":         {"github.com/gorilla/websocket", "wsclient/clock"}, // not wsclient: its tests import wstest
 	"wsclient/scenario":       {},                                                 // tests only
-	"app/settings/atomicfile": {},
+	"app/settings/atomicfile": {"wsclient/clock"},
+	"app/text":                {},
 	"app/settings":            {"app/settings/atomicfile", "wsclient", "golang.org/x/sys", "howett.net/plist"},
 	"app/creds":               {"github.com/zalando/go-keyring", "app/settings", "wsclient"},
 	"app/notify": {"github.com/godbus/dbus/v5", "git.sr.ht/~jackmordaunt/go-toast", "github.com/gen2brain/beeep",
 		"golang.org/x/sys", "assets", "app/settings/atomicfile", "wsclient", "wsclient/clock"},
 	"app/history":    {"golang.org/x/sys", "app/settings", "app/settings/atomicfile", "wsclient", "wsclient/clock"},
 	"app/instance":   {"app/settings", "app/settings/atomicfile"},
-	"app/autostart":  {"golang.org/x/sys", "app/settings/atomicfile"},
+	"app/autostart":  {"golang.org/x/sys", "app/settings/atomicfile", "app/text"},
 	"app/console":    {"golang.org/x/sys"},
 	"app/fynelocale": {},
 	"app/service":    {"app/history", "app/notify", "app/settings", "app/settings/atomicfile", "wsclient", "wsclient/clock"},
 	"app/tray": {"fyne.io/systray", "github.com/godbus/dbus/v5", "app/cli", "app/creds", "app/history", "app/instance",
-		"app/notify", "app/service", "app/settings", "assets", "wsclient", "wsclient/clock", "wsclient/wstest"},
-	"app/ui":     {"fyne.io/fyne/v2", "app/autostart", "app/cli", "app/creds", "app/history", "app/instance", "app/settings", "assets", "wsclient"},
+		"app/notify", "app/service", "app/settings", "app/text", "assets", "wsclient", "wsclient/clock", "wsclient/wstest"},
+	"app/ui": {"fyne.io/fyne/v2", "app/autostart", "app/cli", "app/creds", "app/history", "app/instance", "app/settings", "app/text", "assets", "wsclient",
+		"wsclient/wstest"}, // the demo user's password; app/cli links it anyway
 	"app/cli":    {"app/notify", "app/settings", "wsclient", "wsclient/wstest"},
 	"assets":     {},
 	"assets/gen": {"golang.org/x/image"}, // go:generate tool

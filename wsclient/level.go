@@ -28,6 +28,20 @@ func (l Level) Rank() int {
 	return 20
 }
 
+// Name is the level for display: "Success", "Info", "Warning", "Error";
+// unknown levels read as "Info", as they rank.
+func (l Level) Name() string {
+	switch l {
+	case LevelSuccess:
+		return "Success"
+	case LevelWarning:
+		return "Warning"
+	case LevelError:
+		return "Error"
+	}
+	return "Info"
+}
+
 // ParseLevel normalises a level name from the wire: case and spaces are
 // ignored, common aliases are mapped, and anything unknown becomes info
 // (PROTOCOL.md §3: anything may arrive).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestDecodeMessage(t *testing.T) {
@@ -88,17 +89,23 @@ func TestToast(t *testing.T) {
 	}
 }
 
+// The one bound on a toast's text (the app does not cut again): runes,
+// not bytes, so 2- and 4-byte text keeps as many characters as ASCII,
+// never a split rune, and the cut is marked.
 func TestToastBounds(t *testing.T) {
-	long := strings.Repeat("é", 5000)
+	long := strings.Repeat("é𝄞a", 2000)
 	got, err := mustToast(t, `{"type":"toast","title":"`+long+`","message":"`+long+`","url":"https://h/`+strings.Repeat("a", 3000)+`"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len([]rune(got.Title)); n != MaxTitleLen || !strings.HasSuffix(got.Title, "…") {
-		t.Errorf("title: %d runes", n)
-	}
-	if n := len([]rune(got.Message)); n != MaxMessageLen {
-		t.Errorf("message: %d runes", n)
+	for what, c := range map[string]struct {
+		s   string
+		max int
+	}{"title": {got.Title, MaxTitleLen}, "message": {got.Message, MaxMessageLen}} {
+		cut, ok := strings.CutSuffix(c.s, "…")
+		if n := utf8.RuneCountInString(c.s); n != c.max || !ok || !utf8.ValidString(c.s) || !strings.HasPrefix(long, cut) {
+			t.Errorf("%s: %d runes (want %d), marked %v, valid %v, a prefix %v", what, n, c.max, ok, utf8.ValidString(c.s), strings.HasPrefix(long, cut))
+		}
 	}
 	if got.URL != "" {
 		t.Errorf("over-long URL kept")
@@ -118,6 +125,11 @@ func TestLevels(t *testing.T) {
 	}
 	if !(LevelInfo.Rank() < LevelSuccess.Rank() && LevelSuccess.Rank() < LevelWarning.Rank() && LevelWarning.Rank() < LevelError.Rank()) {
 		t.Error("rank order")
+	}
+	for l, want := range map[Level]string{LevelSuccess: "Success", LevelInfo: "Info", LevelWarning: "Warning", LevelError: "Error", "": "Info", "debug": "Info"} {
+		if got := l.Name(); got != want {
+			t.Errorf("Level(%q).Name() = %q, want %q", l, got, want)
+		}
 	}
 }
 

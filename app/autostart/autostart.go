@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/toasttray/toasttray/app/text"
 )
 
 // App describes what to start at login.
@@ -40,15 +42,6 @@ func (a App) Disable() error {
 		return fmt.Errorf("disabling start at login: %w", err)
 	}
 	return nil
-}
-
-// Enabled reports whether an entry exists.
-func (a App) Enabled() (bool, error) {
-	ok, err := enabled(a)
-	if err != nil {
-		return false, fmt.Errorf("checking start at login: %w", err)
-	}
-	return ok, nil
 }
 
 // Set enables or disables, for a checkbox.
@@ -83,10 +76,10 @@ func desktopEntry(a App) string {
 	var b strings.Builder
 	b.WriteString("[Desktop Entry]\n")
 	b.WriteString("Type=Application\n")
-	b.WriteString("Name=" + oneLine(a.Name) + "\n")
+	b.WriteString("Name=" + text.OneLine(a.Name) + "\n")
 	b.WriteString("Comment=Desktop notifications from your site\n")
 	b.WriteString("Exec=" + execLine(append([]string{a.Exec}, a.Args...)) + "\n")
-	b.WriteString("Icon=" + oneLine(a.ID) + "\n")
+	b.WriteString("Icon=" + text.OneLine(a.ID) + "\n")
 	b.WriteString("Terminal=false\n")
 	b.WriteString("X-GNOME-Autostart-enabled=true\n")
 	return b.String()
@@ -119,8 +112,6 @@ func execLine(args []string) string {
 	}
 	return strings.Join(q, " ")
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // launchAgent is the macOS LaunchAgent plist.
 func launchAgent(a App) string {

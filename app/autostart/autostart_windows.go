@@ -33,19 +33,3 @@ func disable(a App) error {
 	}
 	return nil
 }
-
-func enabled(a App) (bool, error) {
-	k, err := registry.OpenKey(registry.CURRENT_USER, runKey, registry.QUERY_VALUE)
-	if errors.Is(err, registry.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer k.Close()
-	_, _, err = k.GetStringValue(a.ID)
-	if errors.Is(err, registry.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
-}

@@ -2,26 +2,7 @@
 
 package autostart
 
-func enable(a App) error {
-	p, err := desktopPath(a)
-	if err != nil {
-		return err
-	}
-	return writeFile(p, desktopEntry(a))
-}
+// The entry is an XDG autostart .desktop file (enable etc.: entryfile.go).
+func entryPath(a App) (string, error) { return desktopPath(a) }
 
-func disable(a App) error {
-	p, err := desktopPath(a)
-	if err != nil {
-		return err
-	}
-	return removeFile(p)
-}
-
-func enabled(a App) (bool, error) {
-	p, err := desktopPath(a)
-	if err != nil {
-		return false, err
-	}
-	return fileExists(p)
-}
+func entryContent(a App) string { return desktopEntry(a) }

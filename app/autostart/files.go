@@ -21,14 +21,6 @@ func removeFile(path string) error {
 	return nil
 }
 
-func fileExists(path string) (bool, error) {
-	_, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // xdgAutostartDir is $XDG_CONFIG_HOME/autostart, else ~/.config/autostart.
 func xdgAutostartDir() (string, error) {
 	if d := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(d) {

@@ -22,7 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/app/settings/atomicfile"
@@ -30,13 +29,10 @@ import (
 	"github.com/toasttray/toasttray/wsclient/clock"
 )
 
-// Limits. MaxEntries is what the window shows; the text limits keep the
-// file small however large the server's strings are.
-const (
-	MaxEntries    = 200
-	MaxTitleLen   = 256  // bytes
-	MaxMessageLen = 4096 // bytes
-)
+// MaxEntries is what the window shows. An entry's text is as wsclient
+// decoded and bounded it, so the file stays small however large the
+// server's strings are.
+const MaxEntries = 200
 
 // DefaultDebounce is how long Add waits before writing, collecting the rest
 // of a burst into the same write.
@@ -55,35 +51,14 @@ type Entry struct {
 	Missed  bool           `json:"missed,omitempty"` // came with a catch-up backlog, not live
 }
 
-// FromToast records t as received at at, with its strings cut to the limits.
+// FromToast records t as received at at.
 func FromToast(t wsclient.Toast, at time.Time) Entry {
-	return Entry{Time: at, Level: t.Level, Title: t.Title, Message: t.Message, URL: t.URL, Missed: t.Catchup}.bounded()
-}
-
-// bounded cuts the strings to the limits, on rune boundaries.
-func (e Entry) bounded() Entry {
-	e.Title = truncate(e.Title, MaxTitleLen)
-	e.Message = truncate(e.Message, MaxMessageLen)
-	if len(e.URL) > wsclient.MaxURLLen {
-		e.URL = "" // a cut URL points somewhere else: drop it
-	}
-	return e
+	return Entry{Time: at, Level: t.Level, Title: t.Title, Message: t.Message, URL: t.URL, Missed: t.Catchup}
 }
 
 // OpenURL returns the entry's link if the window may offer to open it
 // (wsclient.LinkURL: also for entries written by older versions).
 func (e Entry) OpenURL() (string, bool) { return wsclient.LinkURL(e.URL) }
-
-// truncate cuts s to at most n bytes without splitting a rune.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
 
 // DefaultPath is settings.ConfigDir()/history.json (so TOASTTRAY_CONFIG_DIR
 // moves it too).
@@ -102,8 +77,9 @@ type Options struct {
 	Debounce time.Duration // default DefaultDebounce
 	Max      int           // default MaxEntries
 	// OnWrite, if set, is called after each write of the file by this
-	// store (a flush or a Clear), outside its locks: the tray uses it to
-	// tell an open History window to re-read the file. It must not block.
+	// store (a flush or a Clear), outside the file's locks: the tray uses
+	// it to tell an open History window to re-read the file. It must not
+	// block nor call Flush (a flush's OnWrite runs before Flush returns).
 	OnWrite func()
 }
 
@@ -119,13 +95,12 @@ type Store struct {
 	// written it; lock is about to wait for the file lock.
 	afterRead, beforeLock func()
 
-	mu        sync.Mutex
-	pending   []Entry // oldest first; not yet in the file
-	scheduled bool    // a flush goroutine is waiting
-	closed    bool
-	stop      chan struct{} // closed by Close: flush goroutines finish now
-	wg        sync.WaitGroup
-	writes    atomic.Int64 // file writes, for tests and benchmarks
+	saver *atomicfile.Debounced // runs Flush Debounce after an Add
+
+	mu      sync.Mutex
+	pending []Entry // oldest first; not yet in the file
+	closed  bool
+	writes  atomic.Int64 // file writes, for tests and benchmarks
 }
 
 // Open returns the store at path. It does no I/O; a missing file is an
@@ -143,17 +118,20 @@ func Open(path string, opts Options) *Store {
 	if opts.Max <= 0 {
 		opts.Max = MaxEntries
 	}
-	return &Store{path: path, opts: opts, stop: make(chan struct{})}
+	s := &Store{path: path, opts: opts}
+	s.saver = atomicfile.NewDebounced(s.save, opts.Debounce, opts.Clock, func(err error) {
+		opts.Logger.Warn("writing notification history", "err", err)
+	})
+	return s
 }
 
 // Path is the file the store reads and writes.
 func (s *Store) Path() string { return s.path }
 
-// Add records e (strings cut to the limits). It never blocks on I/O: the
+// Add records e. It never blocks on I/O: the
 // write happens Debounce later, on a goroutine that ends after it.
 // After Close, Add does nothing.
 func (s *Store) Add(e Entry) {
-	e = e.bounded()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -163,28 +141,7 @@ func (s *Store) Add(e Entry) {
 	if len(s.pending) >= 2*s.opts.Max { // keep memory bounded in a flood
 		s.pending = append([]Entry(nil), s.pending[len(s.pending)-s.opts.Max:]...)
 	}
-	if !s.scheduled {
-		s.scheduled = true
-		t := s.opts.Clock.NewTimer(s.opts.Debounce)
-		s.wg.Add(1)
-		go s.flushAfter(t)
-	}
-}
-
-// flushAfter writes when the debounce timer fires or Close is called.
-func (s *Store) flushAfter(t clock.Timer) {
-	defer s.wg.Done()
-	select {
-	case <-t.C():
-	case <-s.stop:
-		t.Stop()
-	}
-	s.mu.Lock()
-	s.scheduled = false
-	s.mu.Unlock()
-	if err := s.Flush(); err != nil {
-		s.opts.Logger.Warn("writing notification history", "err", err)
-	}
+	s.saver.Changed()
 }
 
 // List returns the recorded entries, newest first, at most Max.
@@ -199,7 +156,10 @@ func (s *Store) List() ([]Entry, error) {
 }
 
 // Flush writes queued entries to the file now.
-func (s *Store) Flush() error {
+func (s *Store) Flush() error { return s.saver.Flush() }
+
+// save merges the queue into the file (saver's save).
+func (s *Store) save() error {
 	wrote, err := s.flush()
 	if wrote {
 		s.wrote()
@@ -270,13 +230,9 @@ func (s *Store) clear() error {
 // dropped. Close is idempotent.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.stop)
-	}
+	s.closed = true
 	s.mu.Unlock()
-	s.wg.Wait()
-	return s.Flush()
+	return s.saver.Close()
 }
 
 func (s *Store) wrote() {

@@ -27,6 +27,26 @@ func newStore(t *testing.T, clk clock.Clock) (*Store, string) {
 	return s, p
 }
 
+// newWatchedStore is newStore with a channel that receives each write.
+func newWatchedStore(t *testing.T, clk clock.Clock) (*Store, string, <-chan struct{}) {
+	t.Helper()
+	wrote := make(chan struct{}, 10)
+	p := filepath.Join(t.TempDir(), "history.json")
+	s := Open(p, Options{Clock: clk, Debounce: 2 * time.Second, OnWrite: func() { wrote <- struct{}{} }})
+	t.Cleanup(func() { s.Close() })
+	return s, p, wrote
+}
+
+// waitWrite waits for a write by the debounce goroutine.
+func waitWrite(t *testing.T, wrote <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-wrote:
+	case <-time.After(10 * time.Second): // hang guard
+		t.Fatal("no write")
+	}
+}
+
 func titles(es []Entry) string {
 	var b []string
 	for _, e := range es {
@@ -50,7 +70,7 @@ func TestAddListNewestFirst(t *testing.T) {
 // everything; a second process (a new Store) sees it.
 func TestDebouncedWriteAndPersistence(t *testing.T) {
 	clk := clock.NewFake(t0)
-	s, p := newStore(t, clk)
+	s, p, wrote := newWatchedStore(t, clk)
 	for i := range 50 {
 		s.Add(entry(i))
 	}
@@ -61,7 +81,7 @@ func TestDebouncedWriteAndPersistence(t *testing.T) {
 		t.Fatalf("want one 2s debounce timer for 50 adds, got %v", d)
 	}
 	clk.Advance(2 * time.Second)
-	s.wg.Wait() // the flush goroutine has ended
+	waitWrite(t, wrote)
 	other := Open(p, Options{})
 	got, err := other.List()
 	if err != nil || len(got) != 50 || got[0].Title != "t49" {
@@ -201,11 +221,30 @@ func TestDamagedFileIsReplaced(t *testing.T) {
 	}
 }
 
-func TestBoundsAndURL(t *testing.T) {
-	e := FromToast(wsclient.Toast{Level: "error", Title: strings.Repeat("é", 300), Message: strings.Repeat("x", 10000), URL: "https://x.example/" + strings.Repeat("a", 3000)}, t0)
-	if len(e.Title) > MaxTitleLen || !strings.HasPrefix(strings.Repeat("é", 300), e.Title) || len(e.Message) != MaxMessageLen || e.URL != "" {
-		t.Fatalf("bounds: %d %d %q", len(e.Title), len(e.Message), e.URL)
+// The decoder bounds a toast's text once; History keeps it as decoded,
+// through the file.
+func TestKeepsDecodedText(t *testing.T) {
+	m := wsclient.Message{Type: "toast", Raw: []byte(`{"type":"toast","title":"` + strings.Repeat("é", 1000) +
+		`","message":"` + strings.Repeat("𝄞", 5000) + `","url":"https://x.example/a"}`)}
+	toast, err := m.Toast()
+	if err != nil {
+		t.Fatal(err)
 	}
+	s, _ := newStore(t, clock.NewFake(t0))
+	s.Add(FromToast(toast, t0))
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Open(s.Path(), Options{}).List()
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%d entries, %v", len(got), err)
+	}
+	if e := got[0]; e.Title != toast.Title || e.Message != toast.Message || e.URL != toast.URL {
+		t.Fatalf("cut again: title %d of %d bytes, message %d of %d bytes", len(e.Title), len(toast.Title), len(e.Message), len(toast.Message))
+	}
+}
+
+func TestOpenURL(t *testing.T) {
 	for u, ok := range map[string]bool{
 		"https://x.example/a": true, "http://x.example": true,
 		"file:///etc/passwd": false, "javascript:alert(1)": false, "ms-settings:": false, "": false, "https:///nohost": false,
@@ -242,12 +281,12 @@ func TestConcurrentUse(t *testing.T) {
 // A flood of 10,000 toasts inside one debounce costs one file write.
 func TestFloodIsOneWrite(t *testing.T) {
 	clk := clock.NewFake(t0)
-	s, _ := newStore(t, clk)
+	s, _, wrote := newWatchedStore(t, clk)
 	for i := range 10000 {
 		s.Add(entry(i))
 	}
 	clk.Advance(2 * time.Second)
-	s.wg.Wait()
+	waitWrite(t, wrote)
 	if w := s.writes.Load(); w != 1 {
 		t.Fatalf("%d writes for one flood", w)
 	}

@@ -146,7 +146,7 @@ func (g *Gate) Submit(n Notification) {
 	}
 	if (n.Level == wsclient.LevelError || g.shown < g.opts.Burst) && len(g.queue) < g.opts.Queue {
 		g.shown++
-		g.queue = append(g.queue, bounded(n))
+		g.queue = append(g.queue, n)
 	} else {
 		g.coalesceLocked(n, now)
 	}
@@ -162,7 +162,7 @@ func (g *Gate) Announce(n Notification) {
 	if g.closed || g.pausedLocked(g.opts.Clock.Now(), n) {
 		return
 	}
-	g.queue = append(g.queue, bounded(n))
+	g.queue = append(g.queue, n)
 	g.signal()
 }
 
@@ -175,19 +175,12 @@ func (g *Gate) pausedLocked(now time.Time, n Notification) bool {
 	return true
 }
 
-func bounded(n Notification) Notification {
-	n.Title = Bound(n.Title, MaxTitleLen)
-	n.Body = Bound(n.Body, MaxBodyLen)
-	return n
-}
-
 // coalesceLocked folds n into the window's summary, due Settle from now
 // (the window's end once a summary has gone out in this window).
 func (g *Gate) coalesceLocked(n Notification, now time.Time) {
 	g.stats.Coalesced++
 	if g.more == 0 {
-		// Bounded here, not for later ones: a flood allocates nothing.
-		g.held = bounded(n)
+		g.held = n
 	}
 	g.summaryAt = g.windowEnd
 	if at := now.Add(g.opts.Settle); !g.summarised && at.Before(g.windowEnd) {
@@ -404,13 +397,6 @@ func (g *Gate) show(n Notification) {
 	g.opts.Logger.Debug("notification shown", "toast_level", string(n.Level))
 }
 
-// Tomorrow is when "pause until tomorrow" ends: 08:00 on the next
-// calendar day in now's location.
-func Tomorrow(now time.Time) time.Time {
-	y, m, d := now.Date()
-	return time.Date(y, m, d+1, 8, 0, 0, 0, now.Location())
-}
-
 // MissedSummaryOver: a catch-up backlog (toasts the site kept while the
 // desktop was away) of more than this many pops up as one summary; a few
 // are shown one by one, like live toasts. Errors in it pop up on their
@@ -489,7 +475,7 @@ func (g *Gate) SubmitMissed(m *Missed) {
 		if len(m.errs) > 0 {
 			s.Title = fmt.Sprintf("%d more notifications while you were away", m.rest)
 		}
-		s.Title += " — highest: " + LevelName(m.top)
+		s.Title += " — highest: " + m.top.Name()
 		g.Submit(s)
 	}
 }

@@ -75,6 +75,27 @@ func TestMinLevel(t *testing.T) {
 	}
 }
 
+// The gate shows what it is given, shown at once, announced or held by
+// the burst: the decoder bounded the text once.
+func TestGateKeepsText(t *testing.T) {
+	g, r, clk := newGate(t, GateOptions{Burst: 1, Settle: time.Second})
+	toast := decodedLong(t)
+	long := Notification{Title: toast.Title, Body: toast.Message, Level: wsclient.LevelInfo}
+	g.Submit(long)
+	g.Announce(long)
+	g.Submit(long) // over the burst: held, then shown in full as the only one
+	for range 2 {
+		if got := r.next(t); got != long {
+			t.Fatalf("cut again: %d of %d bytes", len(got.Body), len(long.Body))
+		}
+	}
+	clk.BlockUntil(1, nil)
+	clk.Advance(time.Second)
+	if got := r.next(t); got != long {
+		t.Fatalf("held one cut: %d of %d bytes", len(got.Body), len(long.Body))
+	}
+}
+
 // A burst shows three popups; the rest become one summary as soon as the
 // burst is over (Settle), not when the window ends. It names the highest
 // level and opens the history. A second summary in the same window waits
@@ -280,21 +301,6 @@ func TestResumeAndPastPause(t *testing.T) {
 	g.Pause(t0.Add(-time.Minute), false)
 	if !g.PausedUntil().IsZero() {
 		t.Fatal("past pause took effect")
-	}
-}
-
-func TestTomorrow(t *testing.T) {
-	loc := time.FixedZone("X", 3600)
-	for _, now := range []time.Time{
-		time.Date(2026, 11, 26, 23, 50, 0, 0, loc),
-		time.Date(2026, 11, 26, 0, 10, 0, 0, loc),
-		time.Date(2026, 12, 31, 12, 0, 0, 0, loc),
-	} {
-		got := Tomorrow(now)
-		y, m, d := now.AddDate(0, 0, 1).Date()
-		if got != time.Date(y, m, d, 8, 0, 0, 0, loc) {
-			t.Errorf("Tomorrow(%v) = %v", now, got)
-		}
 	}
 }
 

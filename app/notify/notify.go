@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/toasttray/toasttray/wsclient"
 )
@@ -56,26 +55,20 @@ type NotifierFunc func(Notification) error
 // Notify calls f(n).
 func (f NotifierFunc) Notify(n Notification) error { return f(n) }
 
-// Length bounds, in runes: long enough for a sentence or two, short enough
-// that a notification server never chokes on a 128 KB message.
-const (
-	MaxTitleLen = 100
-	MaxBodyLen  = 500
-)
-
 // FromToast formats a toast. site is the Django site URL (its host names
 // the notification when the toast has no title). Errors are urgent, with
-// sound if soundOnError.
+// sound if soundOnError. The text is the toast's as decoded: one line of
+// title and a body, each already cut to wsclient's bounds.
 func FromToast(t wsclient.Toast, site string, soundOnError bool) Notification {
-	title := strings.TrimSpace(t.Title)
+	title := t.Title
 	if title == "" {
-		title = SiteName(site) + " · " + LevelName(t.Level)
+		title = SiteName(site) + " · " + t.Level.Name()
 	}
 	urgent := t.Level == wsclient.LevelError
 	link, _ := wsclient.LinkURL(t.URL)
 	return Notification{
-		Title:  Bound(oneLine(title), MaxTitleLen),
-		Body:   Bound(strings.TrimSpace(t.Message), MaxBodyLen),
+		Title:  title,
+		Body:   t.Message,
 		Level:  t.Level,
 		Urgent: urgent,
 		Sound:  urgent && soundOnError,
@@ -95,35 +88,6 @@ func SiteName(site string) string {
 	return site
 }
 
-// LevelName is a level for display: "Error", "Info"…
-func LevelName(l wsclient.Level) string {
-	s := string(l)
-	if s == "" {
-		return "Info"
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	return strings.ToUpper(string(r)) + s[n:]
-}
-
-// Bound cuts s to at most n runes, marking the cut with "…".
-func Bound(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return s[:i] + "…"
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
 // EscapeMarkup escapes &, < and > for notification servers that read the
 // body as markup (freedesktop body-markup), so a toast cannot inject
 // links, images or formatting.
@@ -136,7 +100,7 @@ var markup = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // summary is the popup that stands for n coalesced notifications; its
 // title names the highest level, and a click opens the history.
 func summary(n int, byLevel map[wsclient.Level]int, top wsclient.Level, urgent, sound bool) Notification {
-	title := fmt.Sprintf("%d more notifications — highest: %s", n, LevelName(top))
+	title := fmt.Sprintf("%d more notifications — highest: %s", n, top.Name())
 	var parts []string
 	for _, l := range []wsclient.Level{wsclient.LevelError, wsclient.LevelWarning, wsclient.LevelSuccess, wsclient.LevelInfo} {
 		if c := byLevel[l]; c > 0 {

@@ -99,7 +99,8 @@ func titled(s string) map[string]any {
 
 // Every toast with an id pops up and is recorded once, whatever the path:
 // live, a catch-up backlog (more than 3 become one summary), a site that
-// sends a seen toast again, and after an app restart (the state file).
+// sends a seen toast again, both connections of a rotation, and after an
+// app restart (the state file).
 func TestCatchupExactlyOnce(t *testing.T) {
 	r := newCatchupRig(t, 0)
 	r.terminator()
@@ -132,15 +133,16 @@ func TestCatchupExactlyOnce(t *testing.T) {
 	}
 	r.popup("5 notifications while you were away — highest: Info")
 
-	// Toast 8 live. The rotation's overlap (both connections get a toast)
-	// is not driven here: a fake-clock jump to the rotation also fires the
-	// catch-up check, whose 5 s answer deadline the same jump could pass
-	// before the answer was read (failed once in CI). The second copy of
-	// an id is dropped by the seen set that the repeated toast 2 above
-	// tests; wsclient's rotation tests cover the overlap itself.
-	r.clk.Advance(time.Minute) // past the burst window, short of the next catch-up check
-	r.srv.SendToast("demo", "", titled("eight"))
+	// Rotation: both connections get toast 8 during the overlap. The jump
+	// also fires the catch-up check; its answer deadline counts from the
+	// jump's end (clock.Fake), as the rotation's own request does.
+	r.clk.Advance(wsclient.DefaultRotateAfter)
+	r.waitFor("the rotation's connection", func() bool { return r.srv.NumConnections() == 2 })
+	if _, n := r.srv.SendToast("demo", "", titled("eight")); n != 2 {
+		t.Fatalf("toast 8 reached %d connections", n)
+	}
 	r.popup("eight")
+	r.terminator() // the new connection's answer: nothing missed
 
 	list, _ := r.hist.List()
 	missed := 0

@@ -32,26 +32,25 @@ const (
 // seen per site + user + channel in a small JSON file so that catch-up
 // asks for the right backlog after an app restart. Safe for concurrent use.
 type seenStore struct {
-	path string // "" = in memory only
-	clk  clock.Clock
-	log  *slog.Logger
+	path  string // "" = in memory only
+	log   *slog.Logger
+	saver *atomicfile.Debounced // writes last, seenDebounce after a change
 
-	mu        sync.Mutex
-	last      map[string]string // key → last id; the file's content
-	loaded    bool
-	key       string              // the current site + user + channel
-	recent    map[string]struct{} // ids seen for key, at most maxRecent
-	order     []string            // recent in arrival order
-	floor     string              // ids at or below it are seen
-	dirty     bool
-	scheduled bool
-	closed    bool
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	mu     sync.Mutex
+	last   map[string]string // key → last id; the file's content
+	loaded bool
+	key    string              // the current site + user + channel
+	recent map[string]struct{} // ids seen for key, at most maxRecent
+	order  []string            // recent in arrival order
+	floor  string              // ids at or below it are seen
 }
 
 func newSeenStore(path string, clk clock.Clock, log *slog.Logger) *seenStore {
-	return &seenStore{path: path, clk: clk, log: log, last: map[string]string{}, stop: make(chan struct{})}
+	s := &seenStore{path: path, log: log, last: map[string]string{}}
+	s.saver = atomicfile.NewDebounced(s.save, seenDebounce, clk, func(err error) {
+		log.Warn("saving the catch-up state", "err", err)
+	})
+	return s
 }
 
 // seenKey names one site + user + channel.
@@ -109,38 +108,16 @@ func (s *seenStore) advanceLocked(id string) {
 		return
 	}
 	s.last[s.key] = id
-	s.dirty = true
-	if s.path == "" || s.scheduled || s.closed {
-		return
-	}
-	s.scheduled = true
-	t := s.clk.NewTimer(seenDebounce)
-	s.wg.Add(1)
-	go s.flushAfter(t)
-}
-
-// flushAfter writes when the debounce timer fires or close is called.
-func (s *seenStore) flushAfter(t clock.Timer) {
-	defer s.wg.Done()
-	select {
-	case <-t.C():
-	case <-s.stop:
-		t.Stop()
-	}
-	if err := s.flush(); err != nil {
-		s.log.Warn("saving the catch-up state", "err", err)
+	if s.path != "" {
+		s.saver.Changed()
 	}
 }
 
-// flush writes the file if anything changed. The mutex is held across the
-// write: it is small, and at most one write per seenDebounce happens.
-func (s *seenStore) flush() error {
+// save writes the file. The mutex is held across the write: it is small,
+// and at most one write per seenDebounce happens.
+func (s *seenStore) save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.scheduled = false
-	if !s.dirty || s.path == "" {
-		return nil
-	}
 	data, err := json.Marshal(seenFile{Version: 1, Last: s.last})
 	if err != nil {
 		return fmt.Errorf("saving the catch-up state: %w", err)
@@ -148,21 +125,11 @@ func (s *seenStore) flush() error {
 	if err := atomicfile.Write(s.path, data, 0o600); err != nil {
 		return fmt.Errorf("saving the catch-up state: %w", err)
 	}
-	s.dirty = false
 	return nil
 }
 
-// close writes what is pending and ends the flush goroutine.
-func (s *seenStore) close() error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.stop)
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-	return s.flush()
-}
+// close writes what is pending and ends the saver's goroutine.
+func (s *seenStore) close() error { return s.saver.Close() }
 
 // seenFile is the on-disk format.
 type seenFile struct {

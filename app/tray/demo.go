@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/toasttray/toasttray/app/settings"
@@ -16,7 +15,8 @@ import (
 
 // Demo mode: the embedded emulator on loopback, settings in a temporary
 // folder (never the user's), the demo user's password in memory (never the
-// keyring), and a toast of each level every few seconds.
+// keyring), and a toast of each level every few seconds on the channel
+// the demo settings name (wstest.StartDemoToasts).
 
 const (
 	demoChannel = "demo"
@@ -44,23 +44,12 @@ func demoInterval(log *slog.Logger) time.Duration {
 	return d
 }
 
-// demoToasts cycle through every level; one carries a link (the history
-// window's Open button) and one has markup that must show as text.
-var demoToasts = []map[string]any{
-	{"type": "toast", "level": "success", "title": "Report ready", "message": "Your monthly report finished in 42 s.",
-		"url": "https://example.com/reports/42"},
-	{"type": "toast", "level": "info", "message": "Alice joined the channel."},
-	{"type": "toast", "level": "warning", "title": "Disk space", "message": "Volume /data is 91% full <90% is the limit> & rising."},
-	{"type": "toast", "level": "error", "title": "Build failed", "message": "Pipeline #1234 failed at step \"test\"."},
-}
-
 // demoEnv is a running demo backend. Close stops the pusher and the server
 // and removes the temporary folder.
 type demoEnv struct {
-	srv    *wstest.Server
-	dir    string
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	srv  *wstest.Server
+	dir  string
+	stop func() // ends the toasts
 }
 
 // startDemo starts the emulator and writes the demo settings into a new
@@ -70,7 +59,8 @@ func startDemo(ctx context.Context, log *slog.Logger, clk clock.Clock) (*demoEnv
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	srv := wstest.NewUnstartedServer(wstest.Options{Logger: log.With("component", "demo-server"), Clock: clk})
+	srv := wstest.NewUnstartedServer(wstest.Options{Logger: log.With("component", "demo-server"), Clock: clk,
+		DefaultChannel: demoChannel})
 	if err := srv.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("demo: %w", err)
@@ -86,42 +76,19 @@ func startDemo(ctx context.Context, log *slog.Logger, clk clock.Clock) (*demoEnv
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	d := &demoEnv{srv: srv, dir: dir}
-	ctx, d.cancel = context.WithCancel(ctx)
-	if every := demoInterval(log); every > 0 {
-		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			d.push(ctx, clk, log, every)
-		}()
-	} else {
+	every := demoInterval(log)
+	if every == 0 {
 		log.Info("demo mode: no demo toasts (" + demoIntervalEnv + "=0)")
 	}
+	d := &demoEnv{srv: srv, dir: dir, stop: wstest.StartDemoToasts(ctx, srv, every)}
 	log.Info("demo mode: built-in server started; saved settings and the keyring are not used",
 		"site", srv.URL, "ws", srv.WSURL, "config_dir", dir)
 	return d, nil
 }
 
-// push sends the next demo toast every interval until ctx ends.
-func (d *demoEnv) push(ctx context.Context, clk clock.Clock, log *slog.Logger, every time.Duration) {
-	t := clk.NewTicker(every)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C():
-		}
-		msg := demoToasts[i%len(demoToasts)]
-		n := d.srv.Push(demoChannel, msg)
-		log.Debug("demo toast pushed", "toast_level", msg["level"], "connections", n)
-	}
-}
-
 // Close stops the pusher and the server and removes the temporary folder.
 func (d *demoEnv) Close() {
-	d.cancel()
-	d.wg.Wait()
+	d.stop()
 	d.srv.Close()
 	os.RemoveAll(d.dir)
 }

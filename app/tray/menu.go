@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toasttray/toasttray/app/text"
 	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/wsclient"
 )
@@ -172,7 +173,7 @@ func Render(v View, now time.Time) Menu {
 		refresh = append(refresh, v.PauseUntil)
 	}
 
-	m.Detail = truncate(oneLine(m.Detail), maxDetail)
+	m.Detail = truncate(text.OneLine(m.Detail), maxDetail)
 	m.StatusAction, m.DetailAction = lineActions(v, m.Detail)
 	m.Tooltip = "ToastTray — " + m.Status
 	if m.Paused {
@@ -247,10 +248,6 @@ func clockText(t, now time.Time) string {
 	return t.Format("Mon 15:04")
 }
 
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
 // truncate cuts s to at most n runes at a word boundary, marking the cut
 // with "…".
 func truncate(s string, n int) string {
@@ -308,5 +305,5 @@ func Reason(err, fallback string) string {
 			return r.say
 		}
 	}
-	return truncate(oneLine(err), maxDetail)
+	return truncate(text.OneLine(err), maxDetail)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/toasttray/toasttray/app/history"
+	"github.com/toasttray/toasttray/app/text"
 	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/wsclient"
 )
@@ -266,12 +266,12 @@ func (r *historyRow) CreateRenderer() fyne.WidgetRenderer {
 func (r *historyRow) set(e history.Entry, icon fyne.Resource, now time.Time) {
 	r.icon.SetResource(icon)
 	r.when.SetText(whenText(e.Time, now))
-	title := oneLine(e.Title)
+	title := text.OneLine(e.Title)
 	if title == "" {
-		title = levelName(e.Level)
+		title = e.Level.Name()
 	}
 	r.title.SetText(title)
-	r.text.SetText(oneLine(e.Message))
+	r.text.SetText(text.OneLine(e.Message))
 	if e.Missed {
 		r.missed.Show()
 	} else {
@@ -336,13 +336,13 @@ func (v *HistoryView) showDetail(e history.Entry) {
 	d := &historyDetail{}
 	title := e.Title
 	if title == "" {
-		title = levelName(e.Level)
+		title = e.Level.Name()
 	}
 	d.title = widget.NewLabel(title)
 	d.title.TextStyle = fyne.TextStyle{Bold: true}
 	d.title.Wrapping = fyne.TextWrapWord
 	d.title.Selectable = true
-	d.when = widget.NewLabel(levelName(e.Level) + " · " + e.Time.In(v.deps.Now().Location()).Format("Mon 2 Jan 2006 15:04:05"))
+	d.when = widget.NewLabel(e.Level.Name() + " · " + e.Time.In(v.deps.Now().Location()).Format("Mon 2 Jan 2006 15:04:05"))
 	d.missed = widget.NewLabel("missed: came with the catch-up after a time offline")
 	d.missed.TextStyle = fyne.TextStyle{Italic: true}
 	if !e.Missed {
@@ -397,12 +397,6 @@ func (v *HistoryView) showDetail(e history.Entry) {
 	d.dialog.Show()
 }
 
-// levelName is "Error" for wsclient.LevelError, and so on.
-func levelName(l wsclient.Level) string {
-	s := string(l)
-	return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):]
-}
-
 // whenText is "14:03:12" for today's entries, "24 Nov 14:03" before.
 func whenText(t, now time.Time) string {
 	t = t.In(now.Location())
@@ -412,8 +406,6 @@ func whenText(t, now time.Time) string {
 	}
 	return t.Format("2 Jan 15:04")
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // parseHTTPURL accepts only the links wsclient.LinkURL allows, as a
 // *url.URL for Fyne's OpenURL.

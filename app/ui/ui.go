@@ -29,16 +29,13 @@ import (
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/wstest"
 )
 
 // DemoFlag is the flag the tray passes to a window process in demo mode:
 // settings come from TOASTTRAY_CONFIG_DIR (a temporary folder the tray
 // set up) and credentials are never read from or written to the keyring.
 const DemoFlag = "demo"
-
-// DemoPassword is the password of the demo server's "demo" user, which the
-// demo-mode settings window uses instead of the keyring.
-const DemoPassword = "demo"
 
 // RaiseFlag makes a window process read requests from its stdin, one a
 // line: "raise" brings an already open window to the front (the user
@@ -111,7 +108,7 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 		deps.Note = "Demo mode: these settings point at the built-in demo server (user demo, password demo). " +
 			"Changes last until the demo ends; your saved settings and the keyring are not touched."
 		deps.LoadCreds = func(_, user string) (wsclient.Credentials, error) {
-			return wsclient.Credentials{Username: user, Password: DemoPassword}, nil
+			return wsclient.Credentials{Username: user, Password: wstest.DemoPassword}, nil
 		}
 		deps.Save = func(s settings.Settings, _ wsclient.Credentials) error { return store.Save(s) }
 	} else {

@@ -56,6 +56,16 @@ func (r realTicker) Reset(d time.Duration) { r.t.Reset(d) }
 // Fake is a manually advanced clock for tests. Timers fire only when Advance
 // moves the time past their deadline; their channels have a buffer of one, as
 // the real ones do, so a fired timer never blocks Advance.
+//
+// A jump is atomic: Advance moves the time to its target at once and fires
+// the timers that were pending when it started, in deadline order, each with
+// its own deadline as the value. A goroutine woken by one of them reads the
+// target from Now, and a timer it arms counts from there: one jump never
+// passes a deadline armed within it (a reply deadline armed when a rotation
+// fires inside a two-hour jump waits for the next Advance, as the reply would
+// have arrived in real time). Stepping through the deadlines instead would
+// need to know when the woken goroutines are done, which a test with real
+// sockets cannot.
 type Fake struct {
 	mu      sync.Mutex
 	now     time.Time
@@ -87,10 +97,8 @@ func (f *Fake) Now() time.Time {
 func (f *Fake) NewTimer(d time.Duration) Timer {
 	w := &fakeWaiter{clock: f, ch: make(chan time.Time, 1)}
 	f.mu.Lock()
-	w.at = f.now.Add(d)
-	f.addLocked(w)
-	f.mu.Unlock()
-	f.fireDue()
+	defer f.mu.Unlock()
+	f.armLocked(w, d)
 	return w
 }
 
@@ -101,63 +109,65 @@ func (f *Fake) NewTicker(d time.Duration) Ticker {
 	}
 	w := &fakeWaiter{clock: f, period: d, ch: make(chan time.Time, 1)}
 	f.mu.Lock()
-	w.at = f.now.Add(d)
-	f.addLocked(w)
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	f.armLocked(w, d)
 	return fakeTicker{w}
 }
 
-// Advance moves the fake time forward by d, firing every timer and ticker
-// whose deadline is reached, in deadline order.
+// Advance moves the fake time forward by d in one jump (see Fake).
 func (f *Fake) Advance(d time.Duration) {
 	f.mu.Lock()
-	target := f.now.Add(d)
-	f.mu.Unlock()
-	f.advanceTo(target)
+	defer f.mu.Unlock()
+	f.jumpLocked(f.now.Add(d))
 }
 
-// Set moves the fake time to t (forward only), firing due timers.
-func (f *Fake) Set(t time.Time) { f.advanceTo(t) }
+// Set moves the fake time to t (forward only) in one jump (see Fake).
+func (f *Fake) Set(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.jumpLocked(t)
+}
 
-func (f *Fake) advanceTo(target time.Time) {
-	for {
-		f.mu.Lock()
-		var next *fakeWaiter
-		for _, w := range f.waiters {
-			if w.active && !w.at.After(target) && (next == nil || w.at.Before(next.at)) {
-				next = w
-			}
+// jumpLocked moves the time to target and fires the waiters it passes, in
+// deadline order. Everything happens under f.mu, so nothing armed by a woken
+// goroutine can join the jump.
+func (f *Fake) jumpLocked(target time.Time) {
+	if !target.After(f.now) {
+		return
+	}
+	f.now = target
+	var due []*fakeWaiter
+	for _, w := range f.waiters {
+		if !w.at.After(target) {
+			due = append(due, w)
 		}
-		if next == nil {
-			if target.After(f.now) {
-				f.now = target
-			}
-			f.mu.Unlock()
-			return
-		}
-		if next.at.After(f.now) {
-			f.now = next.at
-		}
-		f.fireLocked(next)
-		f.mu.Unlock()
+	}
+	sort.SliceStable(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
+	for _, w := range due {
+		f.fireLocked(w)
 	}
 }
 
-// fireDue fires timers already due (a timer created with d <= 0).
-func (f *Fake) fireDue() {
-	f.mu.Lock()
-	now := f.now
-	f.mu.Unlock()
-	f.advanceTo(now)
+// armLocked sets w to fire d after now; a timer with d <= 0 fires at once.
+func (f *Fake) armLocked(w *fakeWaiter, d time.Duration) {
+	w.at = f.now.Add(d)
+	f.addLocked(w)
+	if d <= 0 {
+		f.fireLocked(w)
+	}
 }
 
+// fireLocked sends w's deadline on its channel. A ticker that missed
+// periods sends once and moves to its first deadline after now, as a
+// real one does after a long stall.
 func (f *Fake) fireLocked(w *fakeWaiter) {
 	select {
 	case w.ch <- w.at:
 	default: // like the real ones: a slow reader misses ticks
 	}
 	if w.period > 0 {
-		w.at = w.at.Add(w.period)
+		missed := f.now.Sub(w.at) / w.period
+		w.at = w.at.Add((missed + 1) * w.period)
 	} else {
 		f.removeLocked(w)
 	}
@@ -240,6 +250,7 @@ func (w *fakeWaiter) Stop() bool {
 func (w *fakeWaiter) Reset(d time.Duration) bool {
 	f := w.clock
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	was := f.removeLocked(w)
 	// Drain a stale tick, as Go 1.23+ timers do on Reset.
 	select {
@@ -247,14 +258,12 @@ func (w *fakeWaiter) Reset(d time.Duration) bool {
 	default:
 	}
 	if w.period > 0 {
+		if d <= 0 {
+			panic("clock: non-positive ticker period")
+		}
 		w.period = d
 	}
-	w.at = f.now.Add(d)
-	f.addLocked(w)
-	f.mu.Unlock()
-	if w.period == 0 {
-		f.fireDue()
-	}
+	f.armLocked(w, d)
 	return was
 }
 

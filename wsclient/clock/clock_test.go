@@ -71,3 +71,64 @@ func TestBlockUntil(t *testing.T) {
 		t.Fatal("BlockUntil should give up when done closes")
 	}
 }
+
+// A timer armed by a goroutine that a jump woke counts from the clock it
+// reads (the jump's target) and does not fire in the same jump. The 1 µs
+// ticker makes the old step-by-step Advance slow enough for the woken
+// goroutine to arm its timer mid-jump, which that Advance then also fired.
+func TestFakeJumpFiresOnlyPendingTimers(t *testing.T) {
+	start := time.Unix(0, 0)
+	f := NewFake(start)
+	wake := f.NewTimer(time.Millisecond)
+	f.NewTicker(time.Microsecond)
+	type armed struct {
+		now   time.Time
+		timer Timer
+	}
+	ch := make(chan armed)
+	go func() {
+		<-wake.C()
+		now := f.Now()
+		ch <- armed{now, f.NewTimer(5 * time.Millisecond)}
+	}()
+	f.Advance(time.Second)
+	a := <-ch
+	if want := start.Add(time.Second); !a.now.Equal(want) {
+		t.Fatalf("woken goroutine read %v, want the jump's target %v", a.now, want)
+	}
+	select {
+	case at := <-a.timer.C():
+		t.Fatalf("timer armed within the jump fired in it, at %v", at)
+	default:
+	}
+	f.Advance(5*time.Millisecond - time.Nanosecond)
+	select {
+	case <-a.timer.C():
+		t.Fatal("fired early")
+	default:
+	}
+	f.Advance(time.Nanosecond)
+	if at := <-a.timer.C(); !at.Equal(a.now.Add(5 * time.Millisecond)) {
+		t.Fatalf("fired with %v", at)
+	}
+}
+
+// A ticker that a jump passes several times ticks once and keeps its
+// schedule, like a real one after a stall.
+func TestFakeTickerAfterLongJump(t *testing.T) {
+	start := time.Unix(0, 0)
+	f := NewFake(start)
+	tk := f.NewTicker(time.Second)
+	f.Advance(10*time.Second + 500*time.Millisecond)
+	if at := <-tk.C(); !at.Equal(start.Add(time.Second)) {
+		t.Fatalf("tick %v", at)
+	}
+	select {
+	case <-tk.C():
+		t.Fatal("a second tick was buffered")
+	default:
+	}
+	if d := f.Deadlines(); len(d) != 1 || d[0] != 500*time.Millisecond {
+		t.Fatalf("deadlines %v, want [500ms]", d)
+	}
+}

@@ -7,12 +7,13 @@ import (
 )
 
 // DemoToast returns the i-th toast of the demo sequence: each level in turn,
-// with the fields the protocol allows (title, url, timeout).
+// one with a link (History's Open button) and one with markup characters
+// that must show as text.
 func DemoToast(i int) map[string]any {
 	levels := []struct{ level, title, message string }{
 		{"success", "Saved", "Your changes were saved."},
 		{"info", "Heads up", "A new report is ready to view."},
-		{"warning", "Disk space low", "Only 5% of storage is left."},
+		{"warning", "Disk space low", "Only 5% of storage is left <10% is the limit> & falling."},
 		{"error", "Sync failed", "Could not reach the payment provider."},
 	}
 	l := levels[i%len(levels)]
