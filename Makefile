@@ -25,7 +25,7 @@ SETTINGS_FILE := $(or $(TOASTTRAY_CONFIG_DIR),$(or $(XDG_CONFIG_HOME),$(HOME)/.c
 RUN_ARGS ?= $(if $(wildcard $(SETTINGS_FILE)),,-demo)
 
 SHELL_SCRIPTS := .ci/run scripts/install-deps scripts/desktop-session scripts/smoke scripts/screenshot \
-	scripts/package scripts/vet-cross scripts/measure-idle scripts/wine/run scripts/wine/policy-test
+	scripts/package scripts/vet-cross scripts/measure-idle scripts/wine/run scripts/wine/policy-test scripts/wine/msi-test scripts/wine/proxy-test
 
 .PHONY: all deps-build deps-test build run test lint fmt-check vet staticcheck shellcheck \
 	unit integration smoke screenshot measure generate clean django-test tlsbed realpeer-catchup
@@ -170,7 +170,8 @@ deb: package-linux
 	scripts/package deb
 
 ## package-windows: dist/toasttray-VERSION-windows-amd64.exe, cross-compiled
-## with mingw-w64 (toolchain ~540 MB; cold build ~6 min on 2 cores)
+## with mingw-w64 (toolchain ~540 MB; cold build ~6 min on 2 cores), and
+## the .msi beside it (wixl, packaging/windows), checked with msiinfo
 package-windows: deps-windows
 	scripts/package windows
 
@@ -181,8 +182,10 @@ package-check: deps-package
 
 ## wine-test: cross-build the .exe and run it under Wine in Xvfb: check,
 ## listen, Credential Manager, the tray icon and toasts, the Settings
-## window (~1 min warm; docs/COMPATIBILITY.md; the first run boots a Wine
-## prefix in out/wine). The native build runs the test bed.
+## window; then the .msi made from that .exe (checked with msiinfo)
+## installs, upgrades and uninstalls silently per user and per machine
+## (~1 min warm plus ~1 min for the .msi; docs/COMPATIBILITY.md; the first
+## run boots a Wine prefix in out/wine). The native build runs the test bed.
 wine-test: build deps-wine
 	scripts/wine/run ./$(BIN)
 
