@@ -51,7 +51,7 @@ func (r *catchupRig) start() {
 	r.t.Cleanup(r.s.Stop)
 	set := demoSettings(r.srv)
 	set.CatchupHandler = "catchup"
-	if err := r.s.Restart(set, wsclient.Credentials{Username: "demo", Password: "demo"}); err != nil {
+	if err := r.s.Restart(r.s.RunFor(set, wsclient.Credentials{Username: "demo", Password: "demo"})); err != nil {
 		r.t.Fatal(err)
 	}
 }

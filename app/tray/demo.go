@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/toasttray/toasttray/app/settings"
+	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/clock"
 	"github.com/toasttray/toasttray/wsclient/wstest"
 )
@@ -116,6 +117,11 @@ func (d *demoEnv) push(ctx context.Context, clk clock.Clock, log *slog.Logger, e
 		n := d.srv.Push(demoChannel, msg)
 		log.Debug("demo toast pushed", "toast_level", msg["level"], "connections", n)
 	}
+}
+
+// creds gives the demo user's password, never the keyring's.
+func (d *demoEnv) creds(_, user string) (wsclient.Credentials, error) {
+	return wsclient.Credentials{Username: user, Password: wstest.DemoPassword}, nil
 }
 
 // Close stops the pusher and the server and removes the temporary folder.
