@@ -39,7 +39,7 @@ var mayImport = map[string][]string{
 	"app/tray": {"fyne.io/systray", "github.com/godbus/dbus/v5", "app/creds", "app/history", "app/instance",
 		"app/notify", "app/service", "app/settings", "assets", "wsclient", "wsclient/clock", "wsclient/wstest"},
 	"app/ui":     {"fyne.io/fyne/v2", "app/autostart", "app/cli", "app/creds", "app/history", "app/instance", "app/settings", "assets", "wsclient"},
-	"app/cli":    {"app/notify", "wsclient", "wsclient/wstest"},
+	"app/cli":    {"app/notify", "app/service", "app/settings", "wsclient", "wsclient/wstest"},
 	"assets":     {},
 	"assets/gen": {"golang.org/x/image"}, // go:generate tool
 	"scripts/*":  {"*"},                  // test beds and tools; nothing imports them

@@ -114,7 +114,8 @@ type Service struct {
 	runDone chan struct{} // closed when the current Run returns
 
 	gen     atomic.Int64 // bumped by every Restart; stale clients' reports are dropped
-	stopped atomic.Bool
+	stopped atomic.Bool  // Stop was called: nothing starts any more
+	silent  atomic.Bool  // Stop has ended the client: no more reports
 
 	// statusMu is held while OnStatus runs, so reports reach it in the
 	// order they are stored.
@@ -342,7 +343,7 @@ func (s *Service) status(gen int64, st wsclient.Status) {
 	}
 	s.statusMu.Lock()
 	defer s.statusMu.Unlock()
-	if gen != s.gen.Load() || s.stopped.Load() {
+	if gen != s.gen.Load() || s.silent.Load() {
 		return
 	}
 	s.latest = st
@@ -468,7 +469,8 @@ func (s *Service) Stop() {
 		s.mu.Unlock()
 		return
 	}
-	s.stopLocked()
+	s.stopLocked() // the client's last report (stopped) still goes out
+	s.silent.Store(true)
 	s.mu.Unlock()
 	if s.gate != nil {
 		s.gate.Close()
