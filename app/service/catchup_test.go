@@ -178,7 +178,7 @@ func TestCatchupExactlyOnce(t *testing.T) {
 		t.Fatalf("history: %d entries, want 9", len(list))
 	}
 	r.s.Stop()
-	if st := r.s.GateStats(); st.Submitted != 1 {
+	if st := r.s.gate.Stats(); st.Submitted != 1 {
 		t.Fatalf("after restart %+v", st)
 	}
 }
@@ -221,7 +221,7 @@ func TestCatchupPagesOneSummary(t *testing.T) {
 	}
 	r.popup("5 notifications while you were away — highest: Info")
 	r.s.Stop()
-	if st := r.s.GateStats(); st.Submitted != 1 {
+	if st := r.s.gate.Stats(); st.Submitted != 1 {
 		t.Fatalf("%+v", st)
 	}
 }

@@ -101,7 +101,7 @@ func TestEndToEndWithEmulator(t *testing.T) {
 	if len(list) != 3 || list[1].Level != "info" || list[1].URL == "" {
 		t.Fatalf("history %+v", list)
 	}
-	if st := s.GateStats(); st.Filtered != 1 {
+	if st := s.gate.Stats(); st.Filtered != 1 {
 		t.Fatalf("%+v", st)
 	}
 }

@@ -444,23 +444,6 @@ func (s *Service) SignOut(reason string) {
 	s.status(gen, wsclient.Status{State: wsclient.StateSignedOut, Since: s.opts.Clock.Now(), Err: reason})
 }
 
-// PausedUntil is the end of the current pause, zero when not paused.
-func (s *Service) PausedUntil() time.Time {
-	if s.gate == nil {
-		return time.Time{}
-	}
-	return s.gate.PausedUntil()
-}
-
-// GateStats reports what the gate did with toasts (zero without a
-// Notifier).
-func (s *Service) GateStats() notify.GateStats {
-	if s.gate == nil {
-		return notify.GateStats{}
-	}
-	return s.gate.Stats()
-}
-
 // Stop ends the client and the gate, and waits for them.
 // It does not close History (the caller owns it). Stop is idempotent.
 func (s *Service) Stop() {

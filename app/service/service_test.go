@@ -67,7 +67,7 @@ func TestMessageRouting(t *testing.T) {
 		t.Fatalf("OnMessage saw %v", seen)
 	}
 	s.Stop() // Shown counts Notify calls that returned: wait for them
-	if st := s.GateStats(); st.Filtered != 1 || st.Shown != 1 {
+	if st := s.gate.Stats(); st.Filtered != 1 || st.Shown != 1 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -105,14 +105,14 @@ func TestPauseKeepsHistory(t *testing.T) {
 	s := New(Options{Notifier: fn, History: h, Clock: clk})
 	defer s.Stop()
 	s.Pause(t0.Add(time.Hour), false)
-	if !s.PausedUntil().Equal(t0.Add(time.Hour)) {
-		t.Fatal(s.PausedUntil())
+	if !s.gate.PausedUntil().Equal(t0.Add(time.Hour)) {
+		t.Fatal(s.gate.PausedUntil())
 	}
 	s.message(decode(t, `{"type":"toast","level":"error","message":"x"}`), "", true)
 	if list, _ := h.List(); len(list) != 1 {
 		t.Fatalf("history %v", list)
 	}
-	if st := s.GateStats(); st.Paused != 1 {
+	if st := s.gate.Stats(); st.Paused != 1 {
 		t.Fatalf("%+v", st)
 	}
 	s.Pause(time.Time{}, false)
