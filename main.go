@@ -96,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "":
-		err = tray.Run(ctx, tray.Options{Env: env, Demo: *demo})
+		err = tray.Run(ctx, tray.Options{AppID: appID, Version: version, Logger: logger, Demo: *demo})
 	case "listen":
 		err = cli.Listen(ctx, rest, env)
 	case "check":

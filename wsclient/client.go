@@ -11,7 +11,7 @@ import (
 	"github.com/toasttray/toasttray/wsclient/clock"
 )
 
-// ErrClosed is returned by Send once Run has returned, and by a second Run.
+// ErrClosed is returned by a second Run.
 var ErrClosed = errors.New("wsclient: client stopped")
 
 // Client keeps one WebSocket connection open. Create it with New; Run it
@@ -24,9 +24,7 @@ type Client struct {
 	log   *slog.Logger
 	rand  func() float64
 
-	sendq     chan *outMsg      // Send → the Run goroutine; its capacity is the queue bound
 	reconnect chan reconnectReq // buffer 1: repeated requests collapse
-	stopped   chan struct{}     // closed when Run returns
 	started   atomic.Bool
 
 	mu     sync.Mutex
@@ -82,9 +80,7 @@ func New(cfg Config, creds Credentials, opts Options) (*Client, error) {
 		clk:       opts.Clock,
 		log:       opts.Logger,
 		rand:      opts.Rand,
-		sendq:     make(chan *outMsg, SendQueueSize),
 		reconnect: make(chan reconnectReq, 1),
-		stopped:   make(chan struct{}),
 	}
 	if c.clk == nil {
 		c.clk = clock.Real
@@ -184,7 +180,7 @@ func (c *Client) Run(ctx context.Context) (err error) {
 	return r.loop(ctx)
 }
 
-// finish marks the client stopped and fails whatever is still queued.
+// finish marks the client stopped.
 func (c *Client) finish(err error) {
 	st := c.Status()
 	switch {
@@ -194,15 +190,6 @@ func (c *Client) finish(err error) {
 		c.setStatus(Status{State: StateStopped, Err: errText(err)})
 	default:
 		c.setStatus(Status{State: StateStopped, Err: st.Err})
-	}
-	close(c.stopped)
-	for {
-		select {
-		case m := <-c.sendq:
-			m.finish(ErrClosed)
-		default:
-			return
-		}
 	}
 }
 

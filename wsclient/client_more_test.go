@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"runtime"
@@ -400,74 +399,6 @@ func TestWakeWatcher(t *testing.T) {
 	}
 	cancel()
 	<-done
-}
-
-// TestQueueFlush: messages sent while disconnected go out after connect,
-// after the catch-up request; a full queue is an error.
-func TestQueueFlush(t *testing.T) {
-	noLeak(t)
-	h := newHarness(t, setup{cfg: func(c *wsclient.Config) { c.CatchupHandler = "catchup" }})
-	ctx := context.Background()
-	errs := make(chan error, wsclient.SendQueueSize)
-	for i := 0; i < wsclient.SendQueueSize; i++ {
-		go func() { errs <- h.client.Send(ctx, "say", map[string]any{"i": i}) }()
-	}
-	for wsclient.QueueLen(h.client) < wsclient.SendQueueSize {
-		select {
-		case err := <-errs:
-			t.Fatalf("Send returned early: %v", err)
-		default:
-		}
-		runtimeGosched()
-	}
-	if err := h.client.Send(ctx, "say", nil); !errors.Is(err, wsclient.ErrQueueFull) {
-		t.Fatalf("Send on a full queue = %v", err)
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := h.client.Send(cctx, "say", nil); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Send with an ended ctx = %v", err)
-	}
-	h.start()
-	for i := 0; i < wsclient.SendQueueSize; i++ {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	wctx, wcancel := context.WithTimeout(ctx, failsafe)
-	defer wcancel()
-	got, err := h.srv.WaitReceived(wctx, wsclient.SendQueueSize+1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got[0].Handler != "catchup" || got[0].Params["since"] != "" || got[0].Action != "$default" {
-		t.Fatalf("first message %+v", got[0])
-	}
-	seen := map[string]bool{}
-	for _, m := range got[1:] {
-		if m.Handler != "say" {
-			t.Fatalf("message %+v", m)
-		}
-		seen[fmt.Sprint(m.Params["i"])] = true
-	}
-	if len(seen) != wsclient.SendQueueSize {
-		t.Fatalf("%d distinct messages", len(seen))
-	}
-	// After a reconnect the catch-up request goes out again.
-	h.srv.ResetAll()
-	st := h.waitState(wsclient.StateWaiting)
-	h.advanceTo(st.Until)
-	h.waitState(wsclient.StateConnected)
-	got, err = h.srv.WaitReceived(wctx, wsclient.SendQueueSize+2)
-	if err != nil || got[len(got)-1].Handler != "catchup" {
-		t.Fatalf("no catch-up request after reconnect: %v", err)
-	}
-	if err := h.stop(); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.client.Send(ctx, "say", nil); !errors.Is(err, wsclient.ErrClosed) {
-		t.Fatalf("Send after Run = %v", err)
-	}
 }
 
 // TestKeepalive: with a handler configured, an application message goes

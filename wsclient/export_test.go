@@ -17,8 +17,5 @@ func setTrace(c *Client, e traceEvent, f func()) {
 	c.trace[e] = f
 }
 
-// QueueLen is how many messages wait in the send queue.
-func QueueLen(c *Client) int { return len(c.sendq) }
-
 // RotateOverlap is how long both connections stay open in a rotation.
 const RotateOverlap = rotateOverlap

@@ -187,5 +187,3 @@ func waitSignal(t *testing.T, ch chan struct{}, what string) {
 		t.Fatalf("no %s", what)
 	}
 }
-
-func runtimeGosched() { runtime.Gosched() }

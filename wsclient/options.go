@@ -25,9 +25,6 @@ type Options struct {
 	CatchupSince string
 }
 
-// SendQueueSize bounds the messages Send holds while disconnected.
-const SendQueueSize = 100
-
 // Watcher watches for events after which an open socket cannot be trusted
 // (sleep/wake, network change). Run calls it before it first connects: it
 // takes the state it compares against (wall time, addresses) and returns

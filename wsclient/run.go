@@ -21,8 +21,7 @@ type runner struct {
 	gwDown  bool       // the gateway answered a handshake with 5xx: probe it without a token first
 	budget  budget
 	lastErr string
-	adopt   *conn   // a rotation's connection that outlived the one it was meant to replace
-	pending *outMsg // a message whose write failed; it goes first on the next connection
+	adopt   *conn // a rotation's connection that outlived the one it was meant to replace
 	cu      catchupState
 }
 

@@ -112,15 +112,6 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			if err := l.keepalive(); err != nil {
 				return l.drop(dropAbrupt, err)
 			}
-		case m := <-c.sendq:
-			if m.abandoned.Load() {
-				continue
-			}
-			if err := l.write(m.data); err != nil {
-				r.pending = m
-				return l.drop(dropAbrupt, err)
-			}
-			m.finish(nil)
 		case req := <-c.reconnect:
 			if req.gen < l.cur.gen {
 				continue // asked before this connection opened: it is fresh
@@ -166,20 +157,7 @@ func (l *live) adopt(cn *conn) error {
 	if err := l.sendPing(); err != nil {
 		return err
 	}
-	if err := l.catchupRequest(); err != nil {
-		return err
-	}
-	if m := r.pending; m != nil {
-		r.pending = nil
-		if !m.abandoned.Load() {
-			if err := l.write(m.data); err != nil {
-				r.pending = m
-				return err
-			}
-			m.finish(nil)
-		}
-	}
-	return nil
+	return l.catchupRequest()
 }
 
 // sendPing pings the current connection. Only a peer that has answered a

@@ -11,10 +11,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/toasttray/toasttray/app/notify"
+	"github.com/toasttray/toasttray/app/service"
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/wsclient"
 )
@@ -151,9 +153,15 @@ var newNotifier = func(log *slog.Logger) notify.Notifier {
 	return notify.NewBeeep(notify.BeeepOptions{AppName: "ToastTray", Logger: log})
 }
 
+// listenSeenFile is listen's catch-up state (service.Options.SeenPath) in
+// the config folder, apart from the tray's: each has its own last id.
+const listenSeenFile = "listen-" + service.SeenFileName
+
 // Listen runs the client headless: every received message is one JSON line
-// on stdout, every status change a JSON log line on stderr, until ctx ends.
-// With --notify, toasts also pop up as desktop notifications.
+// on stdout (a toast once, by id, also across restarts), every status
+// change a JSON log line on stderr, until ctx ends. With --notify, toasts
+// also pop up as desktop notifications. Toasts take the tray's path
+// (app/service), without history.
 func Listen(ctx context.Context, args []string, env Env) error {
 	var (
 		f        connFlags
@@ -172,47 +180,58 @@ func Listen(ctx context.Context, args []string, env Env) error {
 	}
 	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: SafeLogAttr}))
 	out := &lineOut{w: env.Stdout}
-	onMessage := out.message
+	var n notify.Notifier // nil: no popups
 	if popups {
 		// A group keeps the notifier's attributes apart from the
 		// client's in each JSON line.
-		nlog := log.WithGroup("notify")
-		n := newNotifier(nlog)
+		n = newNotifier(log.WithGroup("notify"))
 		if c, ok := n.(interface{ Close() }); ok {
-			defer c.Close() // after the gate's Close: it may be calling Notify
-		}
-		gate := notify.NewGate(n, notify.GateOptions{Logger: nlog})
-		defer gate.Close()
-		onMessage = func(m wsclient.Message) {
-			out.message(m)
-			if t, err := m.Toast(); err == nil {
-				// Never a sound: beeep sounds by writing BEL to stdout,
-				// which carries the JSON lines.
-				gate.Submit(notify.FromToast(t, f.cfg.SiteURL, false))
-			}
+			defer c.Close() // after the service's Stop: its gate may be calling Notify
 		}
 	}
-	client, err := wsclient.New(f.cfg, creds, wsclient.Options{
-		Logger: log.With("component", "wsclient"),
-		OnStatus: func(st wsclient.Status) {
-			attrs := []any{"state", st.State.String(), "attempt", st.Attempt}
-			if !st.Until.IsZero() {
-				attrs = append(attrs, "until", st.Until)
-			}
-			if st.Err != "" {
-				attrs = append(attrs, "err", st.Err)
-			}
-			log.Info("status", attrs...)
-		},
-		OnMessage: onMessage,
+	seenPath := ""
+	if dir, err := settings.ConfigDir(); err != nil {
+		log.Warn("no folder for the catch-up state; toasts seen are kept in memory only", "err", err)
+	} else {
+		seenPath = filepath.Join(dir, listenSeenFile)
+	}
+	svc := service.New(service.Options{
+		Version:   env.Version,
+		Notifier:  n,
+		SeenPath:  seenPath,
+		Logger:    log.With("component", "wsclient"),
+		OnStatus:  logStatus(log),
+		OnMessage: out.message,
 	})
-	if err != nil {
+	defer svc.Stop()
+	// Never a sound: beeep sounds by writing BEL to stdout, which carries
+	// the JSON lines.
+	if err := svc.Restart(service.Run{Config: f.cfg, Creds: creds}); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if err := client.Run(ctx); err != nil {
+	select {
+	case <-ctx.Done():
+	case <-svc.Done(): // the client gave up: signed out, say
+	}
+	svc.Stop()
+	if err := svc.Err(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	return out.err
+}
+
+// logStatus logs each status change as one line.
+func logStatus(log *slog.Logger) func(wsclient.Status) {
+	return func(st wsclient.Status) {
+		attrs := []any{"state", st.State.String(), "attempt", st.Attempt}
+		if !st.Until.IsZero() {
+			attrs = append(attrs, "until", st.Until)
+		}
+		if st.Err != "" {
+			attrs = append(attrs, "err", st.Err)
+		}
+		log.Info("status", attrs...)
+	}
 }
 
 // lineOut prints messages as compact JSON lines, with the runes a terminal

@@ -170,3 +170,70 @@ func TestListenUsage(t *testing.T) {
 		}
 	}
 }
+
+// A restarted listen asks for what it missed since the last toast it
+// printed (kept in the config folder) and prints each toast once: not the
+// ones printed before the restart, and the missed one once.
+func TestListenRestartCatchesUpOnce(t *testing.T) {
+	t.Setenv("TOASTTRAY_CONFIG_DIR", t.TempDir())
+	t.Setenv(envPassword, "demo")
+	s := wstest.NewServer(wstest.Options{CatchupHandler: "catchup"})
+	defer s.Close()
+	run := func(want string, during func()) string {
+		t.Helper()
+		out := newLineWriter(want)
+		errOut := newLineWriter(`"state":"connected"`)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- Listen(ctx, connArgs(s, "--catchup-handler", "catchup"), testEnv(out, errOut)) }()
+		waitSeen(t, errOut, done)
+		during()
+		waitSeen(t, out, done)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Listen = %v", err)
+		}
+		return out.String()
+	}
+	first := run(`"message":"two"`, func() {
+		s.SendToast("demo", "", map[string]any{"type": "toast", "level": "info", "message": "one"})
+		s.SendToast("demo", "", map[string]any{"type": "toast", "level": "info", "message": "two"})
+	})
+	if strings.Count(first, `"type":"toast"`) != 2 {
+		t.Fatalf("first run printed:\n%s", first)
+	}
+	s.SendToast("demo", "", map[string]any{"type": "toast", "level": "info", "message": "three"}) // nobody listens
+	// The terminator of the catch-up comes after the backlog.
+	second := run(`"type":"catchup"`, func() {})
+	if strings.Count(second, `"type":"toast"`) != 1 || !strings.Contains(second, `"message":"three"`) {
+		t.Fatalf("second run printed:\n%s", second)
+	}
+}
+
+// A toast delivered twice (the same id) is printed once.
+func TestListenPrintsAToastOnce(t *testing.T) {
+	t.Setenv("TOASTTRAY_CONFIG_DIR", t.TempDir())
+	t.Setenv(envPassword, "demo")
+	s := wstest.NewServer(wstest.Options{})
+	defer s.Close()
+	out := newLineWriter(`"type":"end"`)
+	errOut := newLineWriter(`"state":"connected"`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Listen(ctx, connArgs(s), testEnv(out, errOut)) }()
+	waitSeen(t, errOut, done)
+	for range 2 {
+		s.Push("", map[string]any{"type": "toast", "id": 7, "level": "info", "message": "once"})
+	}
+	s.Push("", map[string]any{"type": "end"})
+	waitSeen(t, out, done)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Listen = %v", err)
+	}
+	if got := strings.Count(out.String(), `"message":"once"`); got != 1 {
+		t.Fatalf("printed %d times:\n%s", got, out.String())
+	}
+}

@@ -51,7 +51,7 @@ func (r *catchupRig) start() {
 	r.t.Cleanup(r.s.Stop)
 	set := demoSettings(r.srv)
 	set.CatchupHandler = "catchup"
-	if err := r.s.Restart(set, wsclient.Credentials{Username: "demo", Password: "demo"}); err != nil {
+	if err := r.s.Restart(r.s.RunFor(set, wsclient.Credentials{Username: "demo", Password: "demo"})); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -180,7 +180,7 @@ func TestCatchupExactlyOnce(t *testing.T) {
 		t.Fatalf("history: %d entries, want 9", len(list))
 	}
 	r.s.Stop()
-	if st := r.s.GateStats(); st.Submitted != 1 {
+	if st := r.s.gate.Stats(); st.Submitted != 1 {
 		t.Fatalf("after restart %+v", st)
 	}
 }
@@ -223,7 +223,7 @@ func TestCatchupPagesOneSummary(t *testing.T) {
 	}
 	r.popup("5 notifications while you were away — highest: Info")
 	r.s.Stop()
-	if st := r.s.GateStats(); st.Submitted != 1 {
+	if st := r.s.gate.Stats(); st.Submitted != 1 {
 		t.Fatalf("%+v", st)
 	}
 }

@@ -64,7 +64,7 @@ func TestEndToEndWithEmulator(t *testing.T) {
 
 	set := demoSettings(srv)
 	creds := wsclient.Credentials{Username: "demo", Password: "demo"}
-	if err := s.Restart(set, creds); err != nil {
+	if err := s.Restart(s.RunFor(set, creds)); err != nil {
 		t.Fatal(err)
 	}
 	statuses.waitFor(t, wsclient.StateConnected)
@@ -83,7 +83,7 @@ func TestEndToEndWithEmulator(t *testing.T) {
 	}
 
 	set.MinLevel = "error"
-	if err := s.Restart(set, creds); err != nil {
+	if err := s.Restart(s.RunFor(set, creds)); err != nil {
 		t.Fatal(err)
 	}
 	for srv.Counters().Connects < 3 {
@@ -101,7 +101,7 @@ func TestEndToEndWithEmulator(t *testing.T) {
 	if len(list) != 3 || list[1].Level != "info" || list[1].URL == "" {
 		t.Fatalf("history %+v", list)
 	}
-	if st := s.GateStats(); st.Filtered != 1 {
+	if st := s.gate.Stats(); st.Filtered != 1 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -117,7 +117,7 @@ func TestEndToEndSignedOut(t *testing.T) {
 	defer s.Stop()
 	set := demoSettings(srv)
 	set.Username = "alice"
-	if err := s.Restart(set, wsclient.Credentials{Username: "alice", Password: "wrong-s3cret-XYZ"}); err != nil {
+	if err := s.Restart(s.RunFor(set, wsclient.Credentials{Username: "alice", Password: "wrong-s3cret-XYZ"})); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -160,7 +160,7 @@ func TestRestartInvalidSettings(t *testing.T) {
 	defer s.Stop()
 	set := settings.Default()
 	set.SiteURL, set.WSURL = "http://www.example.com", "wss://ws.example.com"
-	if err := s.Restart(set, wsclient.Credentials{}); err == nil {
+	if err := s.Restart(s.RunFor(set, wsclient.Credentials{})); err == nil {
 		t.Fatal("invalid settings accepted")
 	}
 	if st := statuses.waitFor(t, wsclient.StateStopped); st.Err == "" {
@@ -177,7 +177,7 @@ func TestSignOutStopsAtOnce(t *testing.T) {
 	statuses := make(statusWaiter, 100)
 	s := New(Options{OnStatus: statuses.on, Watchers: []wsclient.Watcher{}})
 	defer s.Stop()
-	if err := s.Restart(demoSettings(srv), wsclient.Credentials{Username: "demo", Password: "demo"}); err != nil {
+	if err := s.Restart(s.RunFor(demoSettings(srv), wsclient.Credentials{Username: "demo", Password: "demo"})); err != nil {
 		t.Fatal(err)
 	}
 	statuses.waitFor(t, wsclient.StateConnected)

@@ -1,14 +1,13 @@
-// Package service wires the non-GUI parts of ToastTray together: it runs a
-// wsclient.Client with the current settings and credentials and routes its
-// toasts into history and, through a notify.Gate, to a Notifier. The tray
-// process uses it; `listen --notify` uses the same Gate and Notifier
-// directly (it keeps no history and reads no saved settings), so popups
-// look and coalesce the same.
+// Package service wires the non-GUI parts of ToastTray together: it loads
+// the settings and credentials, runs a wsclient.Client for them (restarting
+// it when they change, one restart at a time), and routes its toasts,
+// decoded once and deduplicated by id, into history and, through a
+// notify.Gate, to a Notifier. The tray process uses it with saved settings
+// (Reload); `listen` with a configuration from its flags (Restart).
 //
-// Data flows one way: client → (history, gate → notifier), and status →
-// OnStatus. The service owns three kinds of goroutine, all ended by Stop:
-// the one running Client.Run (one per Restart), the status forwarder, and
-// the gate's worker.
+// Data flows one way: client → (OnMessage, history, gate → notifier), and
+// status → OnStatus. The service owns two kinds of goroutine, both ended by
+// Stop: the one running Client.Run (one per Restart) and the gate's worker.
 package service
 
 import (
@@ -16,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,19 +39,25 @@ type Options struct {
 	// defaults (sleep/wake, network change); empty means none (tests).
 	Watchers []wsclient.Watcher
 
-	// OnStatus receives status changes on the service's own goroutine, so
-	// a slow receiver never holds up the client; if it falls behind, it
-	// gets the latest status, not every intermediate one. Not called after
-	// Stop returns.
+	// Settings is where Reload reads the settings (the tray's file).
+	Settings settings.Store
+	// Credentials loads the saved credentials of a site and user for
+	// Reload (the keyring; the demo's password). Nothing saved: zero
+	// Credentials and a nil error. An error is shown as
+	// Target.CredsProblem and the client starts without credentials.
+	Credentials func(site, user string) (wsclient.Credentials, error)
+
+	// OnStatus receives every status change, in order. It is called on
+	// the client's goroutine (or Restart's caller's), so it must not
+	// block: store the status and wake your own goroutine. Not called
+	// after Stop returns.
 	OnStatus func(wsclient.Status)
-	// OnMessage sees every message before toast handling (listen prints
-	// them). It runs on the client's delivery path: keep it quick.
+	// OnMessage sees every message except toasts already seen (listen
+	// prints them), before history and popups. It runs on the client's
+	// delivery path: keep it quick.
 	OnMessage func(wsclient.Message)
-	// OnPause is notify.GateOptions.OnPause: the pause started, was
-	// lifted, or ran out (zero time). It must not block.
-	OnPause func(until time.Time)
-	// Gate tunes the burst coalescing; its Clock, Logger, MinLevel and
-	// OnPause are set by the service.
+	// Gate tunes the burst coalescing; its Clock, Logger and MinLevel are
+	// set by the service.
 	Gate notify.GateOptions
 	// SeenPath is the catch-up state file (SeenFileName next to the
 	// history): the last toast id seen per site, user and channel, so
@@ -60,12 +66,39 @@ type Options struct {
 	SeenPath string
 }
 
+// Run is what one client runs with: where to connect, as whom, and how
+// its toasts pop up.
+type Run struct {
+	Config   wsclient.Config
+	Creds    wsclient.Credentials
+	MinLevel wsclient.Level // popups below it are not shown (history keeps them); "": all
+	Sound    bool           // errors pop up with a sound
+}
+
+// Target is what Reload found in the settings: the part the tray's menu
+// shows.
+type Target struct {
+	Site       string // host[:port] of the site URL
+	Channel    string
+	Configured bool
+	// CredsProblem says why the saved credentials could not be read (the
+	// keyring is locked or missing); "" when they were read or none exist.
+	CredsProblem string
+}
+
 // Service runs the client for the current settings. Its methods are safe
 // for concurrent use.
 type Service struct {
 	opts Options
 	gate *notify.Gate // nil without a Notifier
 	seen *seenStore   // exactly-once by toast id, and the catch-up state
+
+	// reloadMu is held across Reload's "compare, restart, record" (and by
+	// Reconnect and SignOut, which change what was recorded), so two
+	// reloads at once restart once. Taken before mu.
+	reloadMu sync.Mutex
+	last     Run  // what the last successful Reload started
+	started  bool // last is running (or gave up on its own)
 
 	// missed is the catch-up backlog awaiting its terminator; it pops up
 	// as one summary when long (notify.Gate.SubmitMissed).
@@ -81,15 +114,14 @@ type Service struct {
 	runDone chan struct{} // closed when the current Run returns
 
 	gen     atomic.Int64 // bumped by every Restart; stale clients' reports are dropped
-	stopped atomic.Bool
+	stopped atomic.Bool  // Stop was called: nothing starts any more
+	silent  atomic.Bool  // Stop has ended the client: no more reports
 
+	// statusMu is held while OnStatus runs, so reports reach it in the
+	// order they are stored.
 	statusMu sync.Mutex
 	latest   wsclient.Status
-	pending  bool
-	runErr   error         // what the current client's Run returned on its own
-	kick     chan struct{} // buffer of one: a new status is waiting
-	quit     chan struct{}
-	fwdDone  chan struct{}
+	runErr   error // what the current client's Run returned on its own
 }
 
 // New returns a stopped Service; call Restart to connect.
@@ -101,25 +133,77 @@ func New(opts Options) *Service {
 		opts.Logger = slog.Default()
 	}
 	s := &Service{
-		opts:    opts,
-		kick:    make(chan struct{}, 1),
-		quit:    make(chan struct{}),
-		fwdDone: make(chan struct{}),
-		seen:    newSeenStore(opts.SeenPath, opts.Clock, opts.Logger),
+		opts: opts,
+		seen: newSeenStore(opts.SeenPath, opts.Clock, opts.Logger),
 	}
 	if opts.Notifier != nil {
 		g := opts.Gate
-		g.Clock, g.Logger, g.OnPause = opts.Clock, opts.Logger, opts.OnPause
+		g.Clock, g.Logger = opts.Clock, opts.Logger
 		s.gate = notify.NewGate(opts.Notifier, g)
 	}
-	go s.forward()
 	return s
 }
 
+// RunFor is the Run of saved settings and credentials.
+func (s *Service) RunFor(set settings.Settings, c wsclient.Credentials) Run {
+	return Run{Config: set.Config(s.opts.Version), Creds: c, MinLevel: set.MinLevel, Sound: set.SoundOnError}
+}
+
+// Reload reads the settings and credentials and restarts the client when
+// they changed since the last Reload that started one (or it never did).
+// It makes keyring calls, so never call it on a UI thread.
+func (s *Service) Reload() Target {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	return s.reloadLocked(false)
+}
+
+// reloadLocked is Reload; force restarts even without a change.
+func (s *Service) reloadLocked(force bool) Target {
+	set, exists, err := s.opts.Settings.Load()
+	if err != nil {
+		s.opts.Logger.Warn("reading settings", "err", err)
+	}
+	// Configured first: it reads the CA file, as the client's New does
+	// again; a file changed in between makes Restart fail, not record.
+	configured := exists && set.Configured()
+	t := Target{Site: siteHost(set.SiteURL), Channel: set.Channel, Configured: configured}
+	var c wsclient.Credentials
+	if set.SiteURL != "" && s.opts.Credentials != nil {
+		if c, err = s.opts.Credentials(set.SiteURL, set.Username); err != nil {
+			s.opts.Logger.Warn("reading credentials", "err", err) // the error names the account, never a secret
+			t.CredsProblem = err.Error()
+		}
+	}
+	if !configured {
+		return t
+	}
+	r := s.RunFor(set, c)
+	if !force && s.started && r == s.last {
+		return t
+	}
+	if err := s.Restart(r); err != nil {
+		s.opts.Logger.Warn("starting the connection", "err", err)
+		s.started = false // the next Reload tries again
+		return t
+	}
+	s.last, s.started = r, true
+	return t
+}
+
+// siteHost is the host[:port] of a site URL, for the status line.
+func siteHost(site string) string {
+	u, err := url.Parse(site)
+	if err != nil || u.Host == "" {
+		return site
+	}
+	return u.Host
+}
+
 // Restart stops the running client (cancels it and waits for Run to
-// return) and starts one for set and c. An error (invalid settings) leaves
+// return) and starts one for r. An error (invalid configuration) leaves
 // the service stopped, with the error in the status.
-func (s *Service) Restart(set settings.Settings, c wsclient.Credentials) error {
+func (s *Service) Restart(r Run) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped.Load() {
@@ -129,11 +213,11 @@ func (s *Service) Restart(set settings.Settings, c wsclient.Credentials) error {
 	gen := s.gen.Add(1)
 	s.setErr(nil)
 	if s.gate != nil {
-		s.gate.SetMinLevel(set.MinLevel)
+		s.gate.SetMinLevel(r.MinLevel)
 	}
-	site, sound := set.SiteURL, set.SoundOnError
-	since := s.seen.use(seenKey(set.Normalized().SiteURL, c.Username, set.Normalized().Channel))
-	client, err := wsclient.New(set.Config(s.opts.Version), c, wsclient.Options{
+	site, sound := r.Config.SiteURL, r.Sound
+	since := s.seen.use(seenKey(r.Config.SiteURL, r.Creds.Username, r.Config.Channel))
+	client, err := wsclient.New(r.Config, r.Creds, wsclient.Options{
 		Clock:        s.opts.Clock,
 		Logger:       s.opts.Logger,
 		Rand:         s.opts.Rand,
@@ -145,7 +229,7 @@ func (s *Service) Restart(set settings.Settings, c wsclient.Credentials) error {
 	if err != nil {
 		err = fmt.Errorf("starting the connection: %w", err)
 		s.setErr(err)
-		s.publish(wsclient.Status{State: wsclient.StateStopped, Since: s.opts.Clock.Now(), Err: err.Error()})
+		s.status(gen, wsclient.Status{State: wsclient.StateStopped, Since: s.opts.Clock.Now(), Err: err.Error()})
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -196,10 +280,8 @@ func (s *Service) stopLocked() {
 // connections of a rotation, before a restart) is dropped; a catch-up
 // backlog waits for its terminator so that a long one pops up as one.
 func (s *Service) message(m wsclient.Message, site string, sound bool) {
-	if s.opts.OnMessage != nil {
-		s.opts.OnMessage(m)
-	}
 	if term, ok := m.Terminator(); ok {
+		s.onMessage(m)
 		s.seen.advance(term.Last)
 		if !term.More { // else the client asks for the next page: one summary for all
 			s.submitMissed()
@@ -208,6 +290,7 @@ func (s *Service) message(m wsclient.Message, site string, sound bool) {
 	}
 	t, err := m.Toast()
 	if err != nil {
+		s.onMessage(m)
 		s.opts.Logger.Debug("message is not a toast", "type", m.Type, "err", err)
 		return
 	}
@@ -215,6 +298,7 @@ func (s *Service) message(m wsclient.Message, site string, sound bool) {
 		s.opts.Logger.Debug("dropping a toast already seen", "id", t.ID)
 		return
 	}
+	s.onMessage(m)
 	if s.opts.History != nil {
 		s.opts.History.Add(history.FromToast(t, s.opts.Clock.Now()))
 	}
@@ -231,6 +315,12 @@ func (s *Service) message(m wsclient.Message, site string, sound bool) {
 	s.gate.Submit(n)
 }
 
+func (s *Service) onMessage(m wsclient.Message) {
+	if s.opts.OnMessage != nil {
+		s.opts.OnMessage(m)
+	}
+}
+
 // submitMissed offers the catch-up backlog collected so far: at its
 // terminator, or when the connection it came on ends without one.
 func (s *Service) submitMissed() {
@@ -244,13 +334,21 @@ func (s *Service) submitMissed() {
 	}
 }
 
-// status takes a report from client generation gen.
+// status takes a report from client generation gen: stored as the latest
+// and passed to OnStatus unless stale or stopped. The check and the call
+// happen under statusMu, so a stale report can never overtake a newer one.
 func (s *Service) status(gen int64, st wsclient.Status) {
 	if st.State != wsclient.StateConnected {
 		s.submitMissed() // the connection ended before the terminator
 	}
-	if gen == s.gen.Load() && !s.stopped.Load() {
-		s.publish(st)
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	if gen != s.gen.Load() || s.silent.Load() {
+		return
+	}
+	s.latest = st
+	if s.opts.OnStatus != nil {
+		s.opts.OnStatus(st)
 	}
 }
 
@@ -258,38 +356,6 @@ func (s *Service) setErr(err error) {
 	s.statusMu.Lock()
 	s.runErr = err
 	s.statusMu.Unlock()
-}
-
-// publish stores st as the latest status and wakes the forwarder; it never
-// blocks.
-func (s *Service) publish(st wsclient.Status) {
-	s.statusMu.Lock()
-	s.latest, s.pending = st, true
-	s.statusMu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
-
-// forward is the goroutine that calls OnStatus, so the client's callback
-// returns at once however slow the receiver is.
-func (s *Service) forward() {
-	defer close(s.fwdDone)
-	for {
-		select {
-		case <-s.quit:
-			return
-		case <-s.kick:
-		}
-		s.statusMu.Lock()
-		st, ok := s.latest, s.pending
-		s.pending = false
-		s.statusMu.Unlock()
-		if ok && s.opts.OnStatus != nil {
-			s.opts.OnStatus(st)
-		}
-	}
 }
 
 // Status is the latest status reported.
@@ -322,25 +388,23 @@ func (s *Service) Done() <-chan struct{} {
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Reconnect drops the connection and dials now ("Reconnect now"). A
-// client that has given up (signed out) is not running: call Restart.
+// client that gave up (signed out, bad settings) or never started is
+// started again from the saved settings, as Reload does even when they did
+// not change.
 func (s *Service) Reconnect() {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.stopped.Load() {
+		return
+	}
 	s.mu.Lock()
 	c := s.client
 	s.mu.Unlock()
-	if c != nil {
+	if c != nil && s.Err() == nil {
 		c.Reconnect("requested by the user")
+		return
 	}
-}
-
-// Send sends an application message through the current connection.
-func (s *Service) Send(ctx context.Context, handler string, params map[string]any) error {
-	s.mu.Lock()
-	c := s.client
-	s.mu.Unlock()
-	if c == nil {
-		return errors.New("sending: not connected")
-	}
-	return c.Send(ctx, handler, params)
+	s.reloadLocked(true)
 }
 
 // Pause stops popups until the given time (zero: resume), errors too
@@ -363,8 +427,12 @@ func (s *Service) Announce(n notify.Notification) {
 // SignOut stops the client at once and reports StateSignedOut with reason,
 // as if the site had signed it out: the saved credentials were deleted
 // ("Forget credentials"), so the connection they opened must not stay.
-// Restart starts again.
+// The next Reload, finding no credentials and the same settings, starts
+// nothing (a client without credentials would only sign out again).
 func (s *Service) SignOut(reason string) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.last.Creds = wsclient.Credentials{}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped.Load() {
@@ -376,24 +444,7 @@ func (s *Service) SignOut(reason string) {
 	s.status(gen, wsclient.Status{State: wsclient.StateSignedOut, Since: s.opts.Clock.Now(), Err: reason})
 }
 
-// PausedUntil is the end of the current pause, zero when not paused.
-func (s *Service) PausedUntil() time.Time {
-	if s.gate == nil {
-		return time.Time{}
-	}
-	return s.gate.PausedUntil()
-}
-
-// GateStats reports what the gate did with toasts (zero without a
-// Notifier).
-func (s *Service) GateStats() notify.GateStats {
-	if s.gate == nil {
-		return notify.GateStats{}
-	}
-	return s.gate.Stats()
-}
-
-// Stop ends the client, the gate and the forwarder, and waits for them.
+// Stop ends the client and the gate, and waits for them.
 // It does not close History (the caller owns it). Stop is idempotent.
 func (s *Service) Stop() {
 	s.mu.Lock()
@@ -401,10 +452,9 @@ func (s *Service) Stop() {
 		s.mu.Unlock()
 		return
 	}
-	s.stopLocked()
+	s.stopLocked() // the client's last report (stopped) still goes out
+	s.silent.Store(true)
 	s.mu.Unlock()
-	close(s.quit)
-	<-s.fwdDone
 	if s.gate != nil {
 		s.gate.Close()
 	}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,7 +67,7 @@ func TestMessageRouting(t *testing.T) {
 		t.Fatalf("OnMessage saw %v", seen)
 	}
 	s.Stop() // Shown counts Notify calls that returned: wait for them
-	if st := s.GateStats(); st.Filtered != 1 || st.Shown != 1 {
+	if st := s.gate.Stats(); st.Filtered != 1 || st.Shown != 1 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -106,14 +105,14 @@ func TestPauseKeepsHistory(t *testing.T) {
 	s := New(Options{Notifier: fn, History: h, Clock: clk})
 	defer s.Stop()
 	s.Pause(t0.Add(time.Hour), false)
-	if !s.PausedUntil().Equal(t0.Add(time.Hour)) {
-		t.Fatal(s.PausedUntil())
+	if !s.gate.PausedUntil().Equal(t0.Add(time.Hour)) {
+		t.Fatal(s.gate.PausedUntil())
 	}
 	s.message(decode(t, `{"type":"toast","level":"error","message":"x"}`), "", true)
 	if list, _ := h.List(); len(list) != 1 {
 		t.Fatalf("history %v", list)
 	}
-	if st := s.GateStats(); st.Paused != 1 {
+	if st := s.gate.Stats(); st.Paused != 1 {
 		t.Fatalf("%+v", st)
 	}
 	s.Pause(time.Time{}, false)
@@ -123,41 +122,22 @@ func TestPauseKeepsHistory(t *testing.T) {
 	}
 }
 
-// A slow OnStatus never blocks the client's callback, and receives the
-// latest status; a stale client generation is ignored.
-func TestStatusForwarding(t *testing.T) {
-	entered := make(chan wsclient.Status)
-	release := make(chan struct{})
-	var mu sync.Mutex
+// OnStatus gets every report of the current client, in order; a stale
+// client generation's reports and reports after Stop are dropped.
+func TestStatusReports(t *testing.T) {
 	var got []wsclient.Status
-	s := New(Options{OnStatus: func(st wsclient.Status) {
-		entered <- st
-		<-release
-		mu.Lock()
-		got = append(got, st)
-		mu.Unlock()
-	}})
+	s := New(Options{OnStatus: func(st wsclient.Status) { got = append(got, st) }})
 	gen := s.gen.Add(1)
-	s.status(gen, wsclient.Status{State: wsclient.StateConnecting})
-	<-entered // the forwarder is now stuck in OnStatus
-	for i := range 1000 {
-		s.status(gen, wsclient.Status{State: wsclient.StateWaiting, Attempt: i}) // must not block
+	for i := range 3 {
+		s.status(gen, wsclient.Status{State: wsclient.StateWaiting, Attempt: i})
 	}
 	s.status(gen-1, wsclient.Status{State: wsclient.StateConnected}) // stale
-	release <- struct{}{}
-	last := <-entered
-	if last.Attempt != 999 || last.State != wsclient.StateWaiting {
-		t.Fatalf("forwarded %+v, want the latest", last)
-	}
-	close(release)
 	s.Stop()
 	s.status(gen, wsclient.Status{State: wsclient.StateConnected}) // after Stop: dropped
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 2 {
-		t.Fatalf("OnStatus called %d times: %+v", len(got), got)
+	if len(got) != 3 || got[0].Attempt != 0 || got[2].Attempt != 2 || got[2].State != wsclient.StateWaiting {
+		t.Fatalf("OnStatus got %+v", got)
 	}
-	if s.Status().Attempt != 999 {
+	if s.Status().Attempt != 2 {
 		t.Fatalf("Status() = %+v", s.Status())
 	}
 }
@@ -167,7 +147,7 @@ func TestStopIdempotentWithoutStart(t *testing.T) {
 	s.Stop()
 	s.Stop()
 	s.Reconnect() // no client: nothing happens
-	if err := s.Restart(validSettings(), wsclient.Credentials{}); err == nil {
+	if err := s.Restart(s.RunFor(validSettings(), wsclient.Credentials{})); err == nil {
 		t.Fatal("Restart after Stop succeeded")
 	}
 }

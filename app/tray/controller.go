@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/toasttray/toasttray/app/notify"
+	"github.com/toasttray/toasttray/app/service"
 	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/clock"
 )
@@ -21,51 +22,39 @@ const (
 	WindowHistory  Window = "history"
 )
 
-// Backend is what the menu drives: the running client and notifier
-// (app/service in production, a fake in tests). Every method must return
-// quickly; none is called on a UI thread, but the controller's loop waits
-// for them.
+// Backend is what the menu shows and drives: *service.Service in
+// production, a fake in tests. Status, Pause and Announce return at once
+// and are called on the controller's loop; Reconnect, Reload and SignOut
+// may read the keyring and restart the client, so the controller calls
+// them on goroutines of its own.
 type Backend interface {
+	Status() wsclient.Status                // the client's latest status
 	Reconnect()                             // drop the connection and dial now (or restart a client that gave up)
 	Pause(until time.Time, showErrors bool) // zero time: resume; showErrors: errors still pop up
-	ReloadSettings() Target                 // re-read settings after the settings window closed; restarts the client if they changed
+	Reload() service.Target                 // re-read settings after the settings window closed; restarts the client if they changed
 	Announce(n notify.Notification)         // show a notification about the connection; never blocks
 	SignOut(reason string)                  // the credentials were forgotten: stop the client now
 }
 
-// Target is the part of the settings the menu shows.
-type Target struct {
-	Site       string // host[:port] of the site URL
-	Channel    string
-	Configured bool
-	// CredsProblem says why the saved credentials could not be read (the
-	// keyring is locked or missing); "" when they were read or none exist.
-	CredsProblem string
+// windows runs the window processes.
+type windows interface {
+	// open runs one window process and returns when it has exited. It is
+	// called on a goroutine that the controller owns and awaits.
+	open(ctx context.Context, w Window) error
+	// raise brings an already open window to the front.
+	raise(w Window)
 }
 
 // errQuit ends the controller when the user clicks Quit.
 var errQuit = errors.New("quit from the tray menu")
 
-// controller owns the tray's state: the latest client status, the pause,
-// the open windows. One goroutine (run) reads it and draws; status
-// callbacks and window exits only store and poke the redraw channel.
+// controller owns the tray's state: the target, the pause, the open
+// windows; the status is the backend's. One goroutine (run) reads it and
+// draws; status changes and window exits only poke the redraw channel.
 type controller struct {
-	clk     clock.Clock
-	log     *slog.Logger
-	backend Backend
-	draw    func(Menu)
-	demo    bool
-	// open runs one window process and returns when it has exited. It is
-	// called on a goroutine that the controller owns and awaits.
-	open func(ctx context.Context, w Window) error
-	// raise brings an already open window to the front; nil: not possible.
-	raise func(w Window)
-
-	redraw chan struct{} // buffer of one: repeated pokes collapse
-
+	controllerDeps
 	mu          sync.Mutex
-	status      wsclient.Status
-	target      Target
+	target      service.Target
 	pauseUntil  time.Time
 	pauseErrors bool
 	openWins    map[Window]bool
@@ -74,49 +63,57 @@ type controller struct {
 	ann announcer
 }
 
-func newController(clk clock.Clock, log *slog.Logger, b Backend, t Target, draw func(Menu),
-	open func(context.Context, Window) error) *controller {
-	return &controller{
-		clk: clk, log: log, backend: b, target: t, draw: draw, open: open,
-		redraw:      make(chan struct{}, 1),
-		openWins:    map[Window]bool{},
-		pauseErrors: true,
+// controllerDeps is what a controller works with; every field is set.
+type controllerDeps struct {
+	clk     clock.Clock
+	log     *slog.Logger
+	backend Backend
+	wins    windows
+	draw    func(Menu)
+	demo    bool
+	// redraw has a buffer of one, so repeated pokes collapse; the
+	// backend's status changes poke it too (pokeStatus).
+	redraw chan struct{}
+}
+
+func newController(d controllerDeps, t service.Target) *controller {
+	return &controller{controllerDeps: d, target: t, openWins: map[Window]bool{}, pauseErrors: true}
+}
+
+// pokeStatus is the backend's OnStatus: it logs a change of state and
+// pokes redraw; it never blocks. Calls come in order, one at a time.
+func pokeStatus(log *slog.Logger, redraw chan struct{}) func(wsclient.Status) {
+	var prev wsclient.State
+	return func(s wsclient.Status) {
+		if s.State != prev {
+			log.Info("connection", "state", s.State.String(), "attempt", s.Attempt, "err", s.Err)
+		}
+		prev = s.State
+		poke(redraw)
 	}
 }
 
-// setTarget stores what the menu shows about the settings.
-func (c *controller) setTarget(t Target) {
-	c.mu.Lock()
-	c.target = t
-	c.mu.Unlock()
-	c.poke()
-}
-
-// SetStatus stores the client's status and asks for a redraw. It never
-// blocks, so it is safe as wsclient's OnStatus callback.
-func (c *controller) SetStatus(s wsclient.Status) {
-	c.mu.Lock()
-	prev := c.status
-	c.status = s
-	c.mu.Unlock()
-	if s.State != prev.State {
-		c.log.Info("connection", "state", s.State.String(), "attempt", s.Attempt, "err", s.Err)
-	}
-	c.poke()
-}
-
-func (c *controller) poke() {
+func poke(redraw chan struct{}) {
 	select {
-	case c.redraw <- struct{}{}:
+	case redraw <- struct{}{}:
 	default:
 	}
 }
 
+// setTarget stores what the menu shows about the settings.
+func (c *controller) setTarget(t service.Target) {
+	c.mu.Lock()
+	c.target = t
+	c.mu.Unlock()
+	poke(c.redraw)
+}
+
 func (c *controller) view(now time.Time) View {
+	st := c.backend.Status()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return View{
-		Status: c.status, Site: c.target.Site, Channel: c.target.Channel,
+		Status: st, Site: c.target.Site, Channel: c.target.Channel,
 		Configured: c.target.Configured, PauseUntil: c.pauseUntil, Demo: c.demo,
 		CredsProblem: c.target.CredsProblem, PauseErrors: c.pauseErrors,
 		OfflineSince: c.ann.offlineSince(now),
@@ -126,12 +123,12 @@ func (c *controller) view(now time.Time) View {
 // announce feeds the latest status to the announcer and hands what it
 // says to the backend; it returns when it next needs to run on its own.
 func (c *controller) announce(now time.Time) time.Time {
+	st := c.backend.Status()
 	c.mu.Lock()
 	site := c.target.Site
 	if site == "" {
 		site = "the site"
 	}
-	st := c.status
 	if st.State == wsclient.StateSignedOut && c.target.CredsProblem != "" {
 		st.Err = c.target.CredsProblem // the keyring's fault, not the site's
 	}
@@ -145,12 +142,13 @@ func (c *controller) announce(now time.Time) time.Time {
 	return due
 }
 
-// run draws the menu and handles actions until ctx ends or Quit is
-// clicked. It wakes only for a status change, a click, a window closing or
-// the menu's own Refresh time (a countdown's next second, a pause's end):
+// run draws the menu and handles actions (clicks, and requests from
+// second launches and notifications) until ctx ends or Quit is clicked.
+// It wakes only for a status change, an action, a window closing or the
+// menu's own Refresh time (a countdown's next second, a pause's end):
 // nothing periodic while nothing changes. Before returning it waits for
-// the window goroutines it started (their processes get ctx's end).
-func (c *controller) run(ctx context.Context, actions <-chan Action, initial []Window) error {
+// the goroutines it started (window processes get ctx's end).
+func (c *controller) run(ctx context.Context, clicks, requests <-chan Action, initial []Window) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -198,7 +196,11 @@ func (c *controller) run(ctx context.Context, actions <-chan Action, initial []W
 			return nil
 		case <-c.redraw:
 		case <-timerC:
-		case a := <-actions:
+		case a := <-clicks:
+			if err := c.handle(ctx, &wg, a); err != nil {
+				return err
+			}
+		case a := <-requests:
 			if err := c.handle(ctx, &wg, a); err != nil {
 				return err
 			}
@@ -268,9 +270,7 @@ func (c *controller) openWindow(ctx context.Context, wg *sync.WaitGroup, w Windo
 	if c.openWins[w] {
 		c.mu.Unlock()
 		c.log.Info("window already open; raising it", "window", w)
-		if c.raise != nil {
-			c.raise(w)
-		}
+		c.wins.raise(w)
 		return
 	}
 	c.openWins[w] = true
@@ -279,16 +279,16 @@ func (c *controller) openWindow(ctx context.Context, wg *sync.WaitGroup, w Windo
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		err := c.open(ctx, w)
+		err := c.wins.open(ctx, w)
 		if err != nil && ctx.Err() == nil {
 			c.log.Warn("window process failed", "window", w, "err", err)
 		}
 		if w == WindowSettings && ctx.Err() == nil {
-			c.setTarget(c.backend.ReloadSettings())
+			c.setTarget(c.backend.Reload())
 		}
 		c.mu.Lock()
 		delete(c.openWins, w)
 		c.mu.Unlock()
-		c.poke()
+		poke(c.redraw)
 	}()
 }

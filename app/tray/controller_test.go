@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/toasttray/toasttray/app/notify"
+	"github.com/toasttray/toasttray/app/service"
 	"github.com/toasttray/toasttray/assets"
 	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/clock"
@@ -21,7 +22,8 @@ type fakeBackend struct {
 	pauses      []time.Time
 	pauseErrors []bool
 	reloads     int
-	next        Target
+	next        service.Target
+	status      wsclient.Status
 	announced   chan notify.Notification
 	signOuts    chan string
 }
@@ -35,7 +37,12 @@ func (b *fakeBackend) Pause(until time.Time, showErrors bool) {
 }
 func (b *fakeBackend) Announce(n notify.Notification) { b.announced <- n }
 func (b *fakeBackend) SignOut(reason string)          { b.signOuts <- reason }
-func (b *fakeBackend) ReloadSettings() Target {
+func (b *fakeBackend) Status() wsclient.Status {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.status
+}
+func (b *fakeBackend) Reload() service.Target {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.reloads++
@@ -59,7 +66,16 @@ type harness struct {
 	cancel  context.CancelFunc
 }
 
-func newHarness(t *testing.T, target Target, initial ...Window) *harness {
+// fakeWindows runs the harness's fake window processes.
+type fakeWindows struct {
+	openFn func(ctx context.Context, w Window) error
+	raised chan Window
+}
+
+func (f fakeWindows) open(ctx context.Context, w Window) error { return f.openFn(ctx, w) }
+func (f fakeWindows) raise(w Window)                           { f.raised <- w }
+
+func newHarness(t *testing.T, target service.Target, initial ...Window) *harness {
 	t.Helper()
 	h := &harness{
 		t:   t,
@@ -87,11 +103,11 @@ func newHarness(t *testing.T, target Target, initial ...Window) *harness {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h.c = newController(h.clk, log, h.be, target, func(m Menu) { h.draws <- m }, open)
-	h.c.raise = func(w Window) { h.raised <- w }
+	h.c = newController(controllerDeps{clk: h.clk, log: log, backend: h.be, draw: func(m Menu) { h.draws <- m },
+		wins: fakeWindows{openFn: open, raised: h.raised}, redraw: make(chan struct{}, 1)}, target)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	go func() { h.done <- h.c.run(ctx, h.actions, initial) }()
+	go func() { h.done <- h.c.run(ctx, h.actions, nil, initial) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -101,6 +117,14 @@ func newHarness(t *testing.T, target Target, initial ...Window) *harness {
 		}
 	})
 	return h
+}
+
+// setStatus is the service reporting a status: stored, then a poke.
+func (h *harness) setStatus(st wsclient.Status) {
+	h.be.mu.Lock()
+	h.be.status = st
+	h.be.mu.Unlock()
+	poke(h.c.redraw)
 }
 
 func (h *harness) draw() Menu {
@@ -150,7 +174,7 @@ func (h *harness) close(w Window) {
 	close(rel)
 }
 
-var site = Target{Site: "example.com", Channel: "ops", Configured: true}
+var site = service.Target{Site: "example.com", Channel: "ops", Configured: true}
 
 func TestControllerCountdownWakesOnlyWhileCounting(t *testing.T) {
 	h := newHarness(t, site)
@@ -160,7 +184,7 @@ func TestControllerCountdownWakesOnlyWhileCounting(t *testing.T) {
 	}
 
 	now := h.clk.Now()
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateWaiting, Attempt: 3, Until: now.Add(2500 * time.Millisecond)})
+	h.setStatus(wsclient.Status{State: wsclient.StateWaiting, Attempt: 3, Until: now.Add(2500 * time.Millisecond)})
 	h.expectStatus("Reconnecting in 3 s (attempt 4)")
 	if d := h.clk.Deadlines(); len(d) != 1 || d[0] != 500*time.Millisecond {
 		t.Fatalf("deadlines = %v, want one at 500ms (the next whole second)", d)
@@ -177,14 +201,14 @@ func TestControllerCountdownWakesOnlyWhileCounting(t *testing.T) {
 		t.Fatalf("countdown over but deadlines %v", d)
 	}
 
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnected, Since: h.clk.Now()})
+	h.setStatus(wsclient.Status{State: wsclient.StateConnected, Since: h.clk.Now()})
 	m := h.expectStatus("Connected to example.com · channel ops · since 10:00")
 	if m.Refresh.Sub(h.clk.Now()) < 13*time.Hour {
 		t.Errorf("connected menu refreshes at %v, want only at midnight", m.Refresh)
 	}
 	// The same status again draws nothing.
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnected, Since: now})
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateSignedOut})
+	h.setStatus(wsclient.Status{State: wsclient.StateConnected, Since: now})
+	h.setStatus(wsclient.Status{State: wsclient.StateSignedOut})
 	h.expectStatus("Signed out — open Settings")
 	h.noDraw()
 }
@@ -238,7 +262,7 @@ func TestControllerReconnect(t *testing.T) {
 }
 
 func TestControllerSettingsWindowReloadsOnClose(t *testing.T) {
-	h := newHarness(t, Target{}, WindowSettings) // first run: settings open at start
+	h := newHarness(t, service.Target{}, WindowSettings) // first run: settings open at start
 	h.expectStatus("Not set up — open Settings")
 	if w := <-h.opened; w != WindowSettings {
 		t.Fatalf("opened %v", w)
@@ -302,7 +326,7 @@ func TestControllerQuitClosesWindows(t *testing.T) {
 func TestControllerAnnouncements(t *testing.T) {
 	h := newHarness(t, site)
 	h.expectStatus("Not connected")
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateWaiting, Err: "dial tcp: connect: connection refused"})
+	h.setStatus(wsclient.Status{State: wsclient.StateWaiting, Err: "dial tcp: connect: connection refused"})
 	if m := h.expectStatus("Reconnecting…"); m.Icon != assets.TrayConnecting {
 		t.Fatalf("offline at once: %+v", m)
 	}
@@ -314,9 +338,9 @@ func TestControllerAnnouncements(t *testing.T) {
 	if n := h.announced(); n.Title != "Offline" || n.Window != notify.WindowSettings {
 		t.Fatalf("announced %+v", n)
 	}
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnecting, Attempt: 1})
+	h.setStatus(wsclient.Status{State: wsclient.StateConnecting, Attempt: 1})
 	h.expectStatus("Offline since 10:00 · Connecting to example.com… (attempt 2)")
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateConnected, Since: h.clk.Now()})
+	h.setStatus(wsclient.Status{State: wsclient.StateConnected, Since: h.clk.Now()})
 	h.expectStatus("Connected to example.com · channel ops · since 10:00")
 	if n := h.announced(); n.Title != "Back online" || n.Window != notify.WindowHistory {
 		t.Fatalf("announced %+v", n)
@@ -326,7 +350,7 @@ func TestControllerAnnouncements(t *testing.T) {
 	if r := <-h.be.signOuts; r != "The saved credentials were deleted." {
 		t.Fatalf("sign-out reason %q", r)
 	}
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateSignedOut, Err: "The saved credentials were deleted."})
+	h.setStatus(wsclient.Status{State: wsclient.StateSignedOut, Err: "The saved credentials were deleted."})
 	if m := h.expectStatus("Signed out — open Settings"); m.Detail != "The saved credentials were deleted." {
 		t.Fatalf("detail %q", m.Detail)
 	}
@@ -342,7 +366,7 @@ func TestControllerAnnouncesKeyringProblem(t *testing.T) {
 	target.CredsProblem = "loading credentials for demo@example.com: the system keyring is not available: locked"
 	h := newHarness(t, target)
 	h.draw()
-	h.c.SetStatus(wsclient.Status{State: wsclient.StateSignedOut, Err: "token: signed out: no session and no password"})
+	h.setStatus(wsclient.Status{State: wsclient.StateSignedOut, Err: "token: signed out: no session and no password"})
 	h.expectStatus("Cannot read the keyring — open Settings")
 	want := "The system keyring could not be read: unlock it, then choose Reconnect now. Click to open Settings and sign in again."
 	if n := h.announced(); n.Body != want {

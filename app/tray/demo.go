@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/toasttray/toasttray/app/settings"
+	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/clock"
 	"github.com/toasttray/toasttray/wsclient/wstest"
 )
@@ -84,6 +85,11 @@ func startDemo(ctx context.Context, log *slog.Logger, clk clock.Clock) (*demoEnv
 	log.Info("demo mode: built-in server started; saved settings and the keyring are not used",
 		"site", srv.URL, "ws", srv.WSURL, "config_dir", dir)
 	return d, nil
+}
+
+// creds gives the demo user's password, never the keyring's.
+func (d *demoEnv) creds(_, user string) (wsclient.Credentials, error) {
+	return wsclient.Credentials{Username: user, Password: wstest.DemoPassword}, nil
 }
 
 // Close stops the pusher and the server and removes the temporary folder.

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +21,6 @@ import (
 
 	"fyne.io/systray"
 
-	"github.com/toasttray/toasttray/app/cli"
 	"github.com/toasttray/toasttray/app/creds"
 	"github.com/toasttray/toasttray/app/history"
 	"github.com/toasttray/toasttray/app/instance"
@@ -31,13 +29,14 @@ import (
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/clock"
-	"github.com/toasttray/toasttray/wsclient/wstest"
 )
 
 // Options configure Run.
 type Options struct {
-	Env  cli.Env
-	Demo bool // run against the embedded demo server with in-memory settings
+	AppID   string       // single instance, keyring service, notification app ID
+	Version string       // for the User-Agent
+	Logger  *slog.Logger // default slog.Default()
+	Demo    bool         // run against the embedded demo server with in-memory settings
 }
 
 // windowGrace is how long a window process gets to close after the tray,
@@ -45,9 +44,9 @@ type Options struct {
 const windowGrace = 3 * time.Second
 
 // Run shows the tray icon and keeps the client connected until ctx ends or
-// the user quits.
+// the user quits. Each step builds one part from the ones before it.
 func Run(ctx context.Context, opts Options) error {
-	log := opts.Env.Logger
+	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
@@ -56,9 +55,10 @@ func Run(ctx context.Context, opts Options) error {
 	defer cancel()
 
 	// One tray per user (and one demo): a second launch asks the first to
-	// show Settings and exits.
+	// show Settings and exits. Its requests, and clicks on notifications,
+	// arrive on requests.
 	requests := make(chan Action, 1)
-	release, err := acquireInstance(opts.Env.AppID, opts.Demo, requests, log)
+	release, err := acquireInstance(opts.AppID, opts.Demo, requests, log)
 	if errors.Is(err, instance.ErrAlreadyRunning) {
 		log.Info("ToastTray is already running; asked it to show Settings")
 		return nil
@@ -68,52 +68,135 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer release()
 
-	// Where settings and history live; in demo mode a temporary folder,
-	// handed to the window processes through TOASTTRAY_CONFIG_DIR.
-	var (
-		configDir string
-		childEnv  []string
-		demo      *demoEnv
-	)
-	if opts.Demo {
-		var err error
-		demo, err = startDemo(ctx, log, clock.Real)
-		if err != nil {
-			return err
-		}
-		defer demo.Close()
-		configDir = demo.dir
-		childEnv = append(os.Environ(), "TOASTTRAY_CONFIG_DIR="+demo.dir)
-	} else {
-		var err error
-		if configDir, err = settings.ConfigDir(); err != nil {
-			return fmt.Errorf("tray: %w", err)
-		}
+	place, err := openPlace(ctx, opts.Demo, opts.AppID, log)
+	if err != nil {
+		return err
 	}
+	defer place.close()
 
-	// After each write of the history an open History window re-reads it.
-	l := &launcher{env: childEnv, demo: opts.Demo, log: log}
-	hist := history.Open(filepath.Join(configDir, history.FileName), history.Options{
-		Logger: log, OnWrite: func() { l.send(WindowHistory, requestReload) },
-	})
+	l := &launcher{env: place.childEnv, demo: opts.Demo, log: log}
+	hist := openHistory(place.dir, l, log)
 	defer func() {
 		if err := hist.Close(); err != nil {
 			log.Warn("saving notification history", "err", err)
 		}
 	}()
 
-	// The controller exists before the service so that the service's
-	// status callback has somewhere to go (it only stores and pokes); its
-	// backend, window launcher and drawing are filled in before it runs.
-	ctl := newController(clock.Real, log, nil, Target{}, nil, nil)
-	ctl.demo = opts.Demo
+	notifier := newNotifier(opts.AppID, requests, log)
+	defer notifier.Close() // after svc.Stop, which ends the gate calling it
 
-	notifier := notify.NewBeeep(notify.BeeepOptions{
-		AppName: "ToastTray", AppID: opts.Env.AppID, Logger: log,
-		// A click on a notification without a link (a summary, say) opens
-		// its window (the history, or Settings for a sign-out), as the
-		// menu items do. If a request is already waiting, this click is
-		// dropped: the user can click again.
+	redraw := make(chan struct{}, 1)
+	svc := service.New(service.Options{
+		Version:     opts.Version,
+		Notifier:    notifier,
+		History:     hist,
+		SeenPath:    filepath.Join(place.dir, service.SeenFileName),
+		Settings:    place.settings,
+		Credentials: place.creds,
+		Logger:      log,
+		OnStatus:    pokeStatus(log, redraw),
+	})
+	defer svc.Stop()
+	target := svc.Reload()
+
+	var initial []Window
+	if !target.Configured {
+		log.Info("first run: opening Settings")
+		initial = append(initial, WindowSettings)
+	}
+	icon := showTray(log)
+	defer icon.end()
+	if icon.settings && len(initial) == 0 {
+		initial = append(initial, WindowSettings)
+	}
+	ctl := newController(controllerDeps{
+		clk: clock.Real, log: log, backend: svc, draw: icon.draw, demo: opts.Demo, redraw: redraw,
+		wins: &windowProcs{launcher: l, hist: hist, log: log},
+	}, target)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	clicksCtx, stopClicks := context.WithCancel(ctx)
+	defer stopClicks()
+	clicks := make(chan Action)
+	if icon.tray != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			icon.tray.forward(clicksCtx, clicks)
+		}()
+	}
+
+	log.Info("ToastTray running", "demo", opts.Demo, "tray_host", icon.host, "tray_icon", icon.tray != nil)
+	err = ctl.run(ctx, clicks, requests, initial)
+	stopClicks()
+	if errors.Is(err, errQuit) {
+		log.Info("quit from the tray menu")
+		return nil
+	}
+	if ctx.Err() != nil {
+		log.Info("shutting down", "reason", context.Cause(ctx))
+	}
+	return err
+}
+
+// place is where settings, history and credentials come from: the user's
+// config folder and keyring, or in demo mode a temporary folder (handed to
+// the window processes through TOASTTRAY_CONFIG_DIR) and the demo password.
+type place struct {
+	dir      string
+	childEnv []string // nil: the windows inherit the environment
+	settings settings.Store
+	creds    func(site, user string) (wsclient.Credentials, error)
+	close    func()
+}
+
+func openPlace(ctx context.Context, demo bool, appID string, log *slog.Logger) (place, error) {
+	var p place
+	if demo {
+		d, err := startDemo(ctx, log, clock.Real)
+		if err != nil {
+			return place{}, err
+		}
+		p = place{dir: d.dir, childEnv: append(os.Environ(), "TOASTTRAY_CONFIG_DIR="+d.dir), creds: d.creds, close: d.Close}
+	} else {
+		dir, err := settings.ConfigDir()
+		if err != nil {
+			return place{}, fmt.Errorf("tray: %w", err)
+		}
+		p = place{dir: dir, creds: keyringCreds(creds.Store{Service: appID}), close: func() {}}
+	}
+	p.settings = settings.Store{Path: filepath.Join(p.dir, settings.FileName), Policy: trayPolicy(demo)}
+	return p, nil
+}
+
+// keyringCreds loads the saved credentials from the keyring; none saved
+// is not an error.
+func keyringCreds(keys creds.Store) func(site, user string) (wsclient.Credentials, error) {
+	return func(site, user string) (wsclient.Credentials, error) {
+		c, err := keys.Load(site, user)
+		if errors.Is(err, creds.ErrNotFound) {
+			return wsclient.Credentials{}, nil
+		}
+		return c, err
+	}
+}
+
+// openHistory opens the history file; after each write an open History
+// window re-reads it.
+func openHistory(dir string, l *launcher, log *slog.Logger) *history.Store {
+	return history.Open(filepath.Join(dir, history.FileName), history.Options{
+		Logger: log, OnWrite: func() { l.send(WindowHistory, requestReload) },
+	})
+}
+
+// newNotifier is the desktop Notifier. A click on a notification without
+// a link (a summary, say) opens its window (the history, or Settings for
+// a sign-out), as the menu items do. If a request is already waiting,
+// this click is dropped: the user can click again.
+func newNotifier(appID string, requests chan<- Action, log *slog.Logger) *notify.Beeep {
+	return notify.NewBeeep(notify.BeeepOptions{
+		AppName: "ToastTray", AppID: appID, Logger: log,
 		OnOpen: func(w string) {
 			a := ActHistory
 			if w == notify.WindowSettings {
@@ -125,67 +208,25 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		},
 	})
-	defer notifier.Close() // after svc.Stop, which ends the gate calling it
-	svc := service.New(service.Options{
-		Version:  opts.Env.Version,
-		Notifier: notifier,
-		History:  hist,
-		SeenPath: filepath.Join(configDir, service.SeenFileName),
-		Logger:   log,
-		OnStatus: ctl.SetStatus,
-	})
-	defer svc.Stop()
+}
 
-	be := &backend{
-		svc:   svc,
-		store: settings.Store{Path: filepath.Join(configDir, settings.FileName), Policy: trayPolicy(opts.Demo)},
-		keys:  creds.Store{Service: opts.Env.AppID},
-		demo:  opts.Demo,
-		log:   log,
-	}
-	ctl.backend = be
-	ctl.setTarget(be.ReloadSettings())
-	// History opens (or comes to the front) with the toasts still queued
-	// for the debounced write: they are written first (whose OnWrite asks
-	// an open window to re-read), and a raised window re-reads too.
-	flushHistory := func(w Window) {
-		if w != WindowHistory {
-			return
-		}
-		if err := hist.Flush(); err != nil {
-			log.Warn("saving notification history", "err", err)
-		}
-	}
-	ctl.open = func(ctx context.Context, w Window) error {
-		flushHistory(w)
-		return l.run(ctx, w)
-	}
-	ctl.raise = func(w Window) {
-		flushHistory(w)
-		l.send(w, requestRaise)
-	}
+// trayIcon is what showTray set up: the icon (nil without one), how the
+// menu is drawn, and end, which removes the icon.
+type trayIcon struct {
+	tray     *sysTray
+	draw     func(Menu)
+	end      func()
+	host     bool // a tray host was found
+	settings bool // open Settings: without a visible icon the app must not run invisibly
+}
 
-	var initial []Window
-	if !ctl.view(ctl.clk.Now()).Configured {
-		log.Info("first run: opening Settings")
-		initial = append(initial, WindowSettings)
-	}
-
+// showTray shows the icon if it can.
+func showTray(log *slog.Logger) trayIcon {
 	bus, host, perr := probeTrayHost()
-	actions := make(chan Action)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	fwdCtx, stopFwd := context.WithCancel(ctx)
-	defer stopFwd()
-
-	var (
-		st       *sysTray
-		startErr error
-	)
+	icon := trayIcon{end: func() {}, host: host}
+	var startErr error
 	if bus {
-		var end func()
-		st, end, startErr = startSysTray(log)
-		defer end()
+		icon.tray, icon.end, startErr = startSysTray(log)
 	}
 	plan := planTray(bus, host, perr, startErr)
 	switch {
@@ -194,49 +235,14 @@ func Run(ctx context.Context, opts Options) error {
 	case plan.Warn != "":
 		log.Warn(plan.Warn)
 	}
-	if plan.Settings && len(initial) == 0 {
-		initial = append(initial, WindowSettings)
-	}
+	icon.settings = plan.Settings
 	if plan.Icon {
-		ctl.draw = st.draw
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st.forward(fwdCtx, actions)
-		}()
+		icon.draw = icon.tray.draw
 	} else {
-		ctl.draw = func(m Menu) { log.Debug("status", "line", m.Status, "detail", m.Detail) }
+		icon.tray = nil
+		icon.draw = func(m Menu) { log.Debug("status", "line", m.Status, "detail", m.Detail) }
 	}
-	// Requests from second launches become clicks on the menu.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			var a Action
-			select {
-			case <-fwdCtx.Done():
-				return
-			case a = <-requests:
-			}
-			select {
-			case actions <- a:
-			case <-fwdCtx.Done():
-				return
-			}
-		}
-	}()
-
-	log.Info("ToastTray running", "demo", opts.Demo, "tray_host", host, "tray_icon", plan.Icon)
-	err = ctl.run(ctx, actions, initial)
-	stopFwd()
-	if errors.Is(err, errQuit) {
-		log.Info("quit from the tray menu")
-		return nil
-	}
-	if ctx.Err() != nil {
-		log.Info("shutting down", "reason", context.Cause(ctx))
-	}
-	return err
+	return icon
 }
 
 // trayPlan is what Run does about the tray icon.
@@ -286,86 +292,6 @@ func startSysTray(log *slog.Logger) (*sysTray, func(), error) {
 	st := <-ready
 	log.Debug("tray icon exported")
 	return st, end, nil
-}
-
-// backend adapts app/service to the controller, and reloads settings and
-// credentials when the settings window closes.
-type backend struct {
-	svc   *service.Service
-	store settings.Store
-	keys  creds.Store
-	demo  bool
-	log   *slog.Logger
-
-	mu      sync.Mutex
-	current settings.Settings
-	creds   wsclient.Credentials
-	running bool
-}
-
-func (b *backend) Reconnect() {
-	b.mu.Lock()
-	running := b.running
-	b.mu.Unlock()
-	if running && b.svc.Err() == nil {
-		b.svc.Reconnect()
-		return
-	}
-	// The client gave up (signed out, bad settings) or never started:
-	// start again from what is saved.
-	b.reload(true)
-}
-
-func (b *backend) Pause(until time.Time, showErrors bool) { b.svc.Pause(until, showErrors) }
-
-func (b *backend) Announce(n notify.Notification) { b.svc.Announce(n) }
-
-// SignOut stops the client at once. The credentials it ran with are
-// gone, so the reload when the settings window closes (no credentials)
-// sees nothing new and does not start a client that would sign out again.
-func (b *backend) SignOut(reason string) {
-	b.mu.Lock()
-	b.creds = wsclient.Credentials{}
-	b.mu.Unlock()
-	b.svc.SignOut(reason)
-}
-
-func (b *backend) ReloadSettings() Target { return b.reload(false) }
-
-// reload reads settings and credentials and restarts the client when they
-// changed (or force). It runs keyring calls, so never on a UI thread.
-func (b *backend) reload(force bool) Target {
-	s, exists, err := b.store.Load()
-	if err != nil {
-		b.log.Warn("reading settings", "err", err)
-	}
-	var c wsclient.Credentials
-	var credsProblem string
-	if s.SiteURL != "" {
-		if b.demo {
-			c = wsclient.Credentials{Username: s.Username, Password: wstest.DemoPassword}
-		} else if c, err = b.keys.Load(s.SiteURL, s.Username); err != nil && !errors.Is(err, creds.ErrNotFound) {
-			b.log.Warn("reading credentials", "err", err) // the error names the account, never a secret
-			credsProblem = err.Error()
-		}
-	}
-	configured := exists && s.Configured()
-	t := Target{Site: siteHost(s.SiteURL), Channel: s.Channel, Configured: configured, CredsProblem: credsProblem}
-
-	b.mu.Lock()
-	changed := force || !b.running || s != b.current || c != b.creds
-	b.current, b.creds = s, c
-	b.mu.Unlock()
-	if !configured || !changed {
-		return t
-	}
-	if err := b.svc.Restart(s, c); err != nil {
-		b.log.Warn("starting the connection", "err", err)
-	}
-	b.mu.Lock()
-	b.running = true
-	b.mu.Unlock()
-	return t
 }
 
 // launcher runs a window process: this binary with the window's command.
@@ -443,11 +369,31 @@ func (l *launcher) send(w Window, req string) {
 	}
 }
 
-// siteHost is the host[:port] of a site URL, for the status line.
-func siteHost(site string) string {
-	u, err := url.Parse(site)
-	if err != nil || u.Host == "" {
-		return site
+// windowProcs opens and raises the window processes. History opens (or
+// comes to the front) with the toasts still queued for the debounced
+// write written first (whose OnWrite asks an open window to re-read), and
+// a raised window re-reads too.
+type windowProcs struct {
+	launcher *launcher
+	hist     *history.Store
+	log      *slog.Logger
+}
+
+func (p *windowProcs) open(ctx context.Context, w Window) error {
+	p.flush(w)
+	return p.launcher.run(ctx, w)
+}
+
+func (p *windowProcs) raise(w Window) {
+	p.flush(w)
+	p.launcher.send(w, requestRaise)
+}
+
+func (p *windowProcs) flush(w Window) {
+	if w != WindowHistory {
+		return
 	}
-	return u.Host
+	if err := p.hist.Flush(); err != nil {
+		p.log.Warn("saving notification history", "err", err)
+	}
 }

@@ -47,7 +47,7 @@ func TestIntegrationAppNotifications(t *testing.T) {
 	set := settings.Default()
 	set.SiteURL, set.WSURL, set.Username = srv.URL, srv.WSURL, "demo"
 	set.SoundOnError = true
-	if err := svc.Restart(set, wsclient.Credentials{Username: "demo", Password: "demo"}); err != nil {
+	if err := svc.Restart(svc.RunFor(set, wsclient.Credentials{Username: "demo", Password: "demo"})); err != nil {
 		t.Fatal(err)
 	}
 	select {

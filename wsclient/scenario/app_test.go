@@ -64,7 +64,7 @@ func s13Keyring(t *testing.T) {
 		},
 		OnMessage: func(m wsclient.Message) { msgs <- m }})
 	defer svc.Stop()
-	e.must(svc.Restart(set, wsclient.Credentials{Username: user}), "restart without credentials")
+	e.must(svc.Restart(svc.RunFor(set, wsclient.Credentials{Username: user})), "restart without credentials")
 	waitStatus := func(want wsclient.State) wsclient.Status {
 		for {
 			select {
@@ -82,7 +82,7 @@ func s13Keyring(t *testing.T) {
 	e.check(st.Err != "", "signed-out status without a reason")
 	sid, csrf := e.srv.NewSession(user)
 	e.secrets = append(e.secrets, sid, csrf)
-	e.must(svc.Restart(set, wsclient.Credentials{Username: user, SessionID: sid, CSRFToken: csrf}), "restart with a pasted session")
+	e.must(svc.Restart(svc.RunFor(set, wsclient.Credentials{Username: user, SessionID: sid, CSRFToken: csrf})), "restart with a pasted session")
 	waitStatus(wsclient.StateConnected)
 	e.must(e.srv.WaitConnections(e.ctx, 1), "service connection")
 	e.srv.Push("c0", toast(1, ""))

@@ -100,7 +100,7 @@ func (r *rig) start() {
 	set.SiteURL, set.WSURL, set.Username = r.peer.SiteURL, r.peer.WSURL, realpeer.User
 	set.Channel, set.CatchupHandler = channel, "catchup"
 	n := r.terminators()
-	if err := r.svc.Restart(set, wsclient.Credentials{Username: realpeer.User, Password: realpeer.Password}); err != nil {
+	if err := r.svc.Restart(r.svc.RunFor(set, wsclient.Credentials{Username: realpeer.User, Password: realpeer.Password})); err != nil {
 		r.t.Fatal(err)
 	}
 	r.waitTerminator(n)

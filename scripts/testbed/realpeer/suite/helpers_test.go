@@ -344,7 +344,7 @@ func startService(t *testing.T, p *realpeer.Peer, channel, user, password string
 	t.Cleanup(s.Stop)
 	set := settings.Default()
 	set.SiteURL, set.WSURL, set.Channel, set.Username = p.SiteURL, p.WSURL, channel, user
-	if err := s.Restart(set, wsclient.Credentials{Username: user, Password: password}); err != nil {
+	if err := s.Restart(s.RunFor(set, wsclient.Credentials{Username: user, Password: password})); err != nil {
 		t.Fatal(err)
 	}
 	return &svcClient{observer: o, svc: s}

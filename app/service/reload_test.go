@@ -1,0 +1,217 @@
+package service
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/toasttray/toasttray/app/settings"
+	"github.com/toasttray/toasttray/wsclient"
+	"github.com/toasttray/toasttray/wsclient/wstest"
+)
+
+// saveSettings writes set where Reload reads it.
+func saveSettings(t *testing.T, set settings.Settings) settings.Store {
+	t.Helper()
+	store := settings.Store{Path: filepath.Join(t.TempDir(), settings.FileName)}
+	if err := store.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+func demoCreds(_, user string) (wsclient.Credentials, error) {
+	return wsclient.Credentials{Username: user, Password: wstest.DemoPassword}, nil
+}
+
+// waitParked returns true once a goroutine is blocked on a mutex taken
+// directly by fn (the way to know that a second Reload waits for the
+// first), or false when other is closed first.
+func waitParked(t *testing.T, fn string, other <-chan struct{}) bool {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second) // hang guard only
+	buf := make([]byte, 1<<20)
+	for time.Now().Before(deadline) {
+		select {
+		case <-other:
+			return false
+		default:
+		}
+		n := runtime.Stack(buf, true)
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			lines := strings.Split(g, "\n")
+			for i, l := range lines {
+				// A frame is two lines: function, then file.
+				if strings.HasPrefix(l, "sync.(*Mutex).Lock(") && i+2 < len(lines) && strings.Contains(lines[i+2], fn) {
+					return true
+				}
+			}
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("no goroutine waits in %s", fn)
+	return false
+}
+
+// Two reloads at once (say the Settings window closing while Reconnect
+// restarts a client that gave up) restart the client once and spend one
+// token: "compare, restart, record" is one step. The first Reload is held
+// inside its Restart (the old client's last status) until the second one
+// either waits for it or, without the lock, has compared too.
+func TestConcurrentReloadsRestartOnce(t *testing.T) {
+	srv := wstest.NewServer(wstest.Options{})
+	defer srv.Close()
+	set := demoSettings(srv)
+	store := saveSettings(t, set)
+	inFirst, releaseFirst, inSecond := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var armed, secondArmed atomic.Bool
+	statuses := make(statusWaiter, 100)
+	s := New(Options{Settings: store, Watchers: []wsclient.Watcher{},
+		OnStatus: func(st wsclient.Status) {
+			if st.State == wsclient.StateStopped && armed.CompareAndSwap(true, false) {
+				close(inFirst)
+				<-releaseFirst
+			}
+			statuses.on(st)
+		},
+		Credentials: func(site, user string) (wsclient.Credentials, error) {
+			if secondArmed.CompareAndSwap(true, false) {
+				close(inSecond)
+			}
+			return demoCreds(site, user)
+		}})
+	defer s.Stop()
+	s.Reload()
+	statuses.waitFor(t, wsclient.StateConnected)
+
+	set.MinLevel = wsclient.LevelWarning // a change: both reloads see it
+	if err := store.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.Reload() }()
+	<-inFirst
+	secondArmed.Store(true)
+	go func() { defer wg.Done(); s.Reload() }()
+	waitParked(t, "(*Service).Reload(", inSecond)
+	close(releaseFirst)
+	wg.Wait()
+	statuses.waitFor(t, wsclient.StateConnected)
+	if got := s.gen.Load(); got != 2 {
+		t.Fatalf("%d restarts, want 2 (the first Reload and one of the two at once)", got)
+	}
+	if got := srv.Counters().TokensIssued; got != 2 {
+		t.Fatalf("%d tokens fetched, want 2", got)
+	}
+}
+
+// A Restart that failed is not recorded as running: the next Reload of
+// the same settings tries again. Here the CA file turns bad between the
+// settings check and the client's own (an admin replacing the bundle).
+func TestReloadRetriesAfterFailedRestart(t *testing.T) {
+	srv := wstest.NewServer(wstest.Options{TLS: true})
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, srv.CertificatePEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set := demoSettings(srv)
+	set.CAFile = caFile
+	store := saveSettings(t, set)
+	first := true
+	statuses := make(statusWaiter, 100)
+	s := New(Options{Settings: store, Watchers: []wsclient.Watcher{}, OnStatus: statuses.on,
+		Credentials: func(site, user string) (wsclient.Credentials, error) {
+			if first {
+				first = false
+				if err := os.WriteFile(caFile, []byte("not a certificate"), 0o600); err != nil {
+					return wsclient.Credentials{}, err
+				}
+			}
+			return demoCreds(site, user)
+		}})
+	defer s.Stop()
+
+	if tg := s.Reload(); !tg.Configured {
+		t.Fatalf("target %+v", tg)
+	}
+	if st := statuses.waitFor(t, wsclient.StateStopped); !strings.Contains(st.Err, "ca_file") {
+		t.Fatalf("status %+v, want the CA file's error", st)
+	}
+	if err := os.WriteFile(caFile, srv.CertificatePEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.Reload()
+	statuses.waitFor(t, wsclient.StateConnected)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Forget credentials: SignOut stops the client, and the reload after the
+// Settings window closes (no credentials now, same settings) starts none.
+func TestReloadAfterSignOutStartsNothing(t *testing.T) {
+	srv := wstest.NewServer(wstest.Options{})
+	defer srv.Close()
+	store := saveSettings(t, demoSettings(srv))
+	var mu sync.Mutex
+	forgotten := false
+	statuses := make(statusWaiter, 100)
+	s := New(Options{Settings: store, Watchers: []wsclient.Watcher{}, OnStatus: statuses.on,
+		Credentials: func(site, user string) (wsclient.Credentials, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if forgotten {
+				return wsclient.Credentials{}, nil
+			}
+			return demoCreds(site, user)
+		}})
+	defer s.Stop()
+	s.Reload()
+	statuses.waitFor(t, wsclient.StateConnected)
+	mu.Lock()
+	forgotten = true
+	mu.Unlock()
+	s.SignOut("The saved credentials were deleted.")
+	s.Reload()
+	if got := s.gen.Load(); got != 2 { // Reload's Restart, SignOut's stop
+		t.Fatalf("generation %d: Reload restarted after SignOut", got)
+	}
+	if !errors.Is(s.Err(), wsclient.ErrSignedOut) {
+		t.Fatalf("Err() = %v", s.Err())
+	}
+}
+
+// A keyring that cannot be read shows up as the reason in the target, not
+// leave the user guessing why the client is signed out; nothing saved is
+// not a problem.
+func TestReloadReportsUnreadableCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     error
+		problem string
+	}{
+		{"keyring locked", errors.New("the keyring is locked"), "the keyring is locked"},
+		{"nothing saved", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := settings.Default()
+			set.SiteURL, set.WSURL, set.Username = "http://127.0.0.1:1", "ws://127.0.0.1:1/prod", "alice"
+			s := New(Options{Settings: saveSettings(t, set), Watchers: []wsclient.Watcher{},
+				Credentials: func(string, string) (wsclient.Credentials, error) { return wsclient.Credentials{}, tc.err }})
+			defer s.Stop()
+			got := s.Reload()
+			if !got.Configured || got.Site != "127.0.0.1:1" || got.CredsProblem != tc.problem {
+				t.Fatalf("target = %+v, want the saved site, configured, problem %q", got, tc.problem)
+			}
+		})
+	}
+}
