@@ -229,8 +229,9 @@ func keepaliveMsg(cfg Config) []byte {
 	return b
 }
 
-// frame delivers one frame, dropping rotation duplicates. An error is a
-// failed write (a catch-up request for the next page).
+// frame delivers one frame, dropping rotation duplicates and holding the
+// new connection's messages while the old one lags (live.holding). An
+// error is a failed write (a catch-up request for the next page).
 func (l *live) frame(f frame) error {
 	if f.c != l.cur && f.c != l.old && l.rot == nil {
 		return nil // from a connection already given up
@@ -270,6 +271,9 @@ func (l *live) deliver(f frame, answer bool) {
 func (l *live) release() {
 	held := l.held
 	l.holding, l.held = false, nil
+	if len(held) > 0 {
+		l.r.c.log.Debug("rotation: delivering what the new connection held", "messages", len(held))
+	}
 	for _, f := range held {
 		l.deliver(f, false)
 	}
