@@ -51,6 +51,7 @@ const (
 	tracePongChecked                   // a pong deadline passed and was checked (before any drop)
 	traceOldGone                       // after a rotation, the old connection is closed
 	traceSwitched                      // a rotation switched to the new connection
+	traceFrame                         // the Run goroutine took a frame (delivered, held or dropped)
 	numTraceEvents
 )
 

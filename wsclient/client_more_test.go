@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -345,6 +346,79 @@ func TestRotationExactlyOnce(t *testing.T) {
 		t.Fatalf("counters %+v stats %+v", c, h.client.Stats())
 	}
 	t.Logf("%d toasts, %d duplicates dropped", last+1, h.client.Stats().Duplicates)
+}
+
+// rotationPair rotates h's client once and returns the old and the new
+// connection's IDs; frames signals each frame the client took.
+func rotationPair(t *testing.T, h *harness) (oldID, newID string, frames, gones chan struct{}) {
+	t.Helper()
+	frame, frames := signal()
+	wsclient.SetFrameHook(h.client, frame)
+	gone, gones := signal()
+	wsclient.SetOldGoneHook(h.client, gone)
+	switched, switches := signal()
+	wsclient.SetSwitchedHook(h.client, switched)
+	h.start()
+	h.waitState(wsclient.StateConnected)
+	oldID = h.srv.Connections()[0].ID
+	h.clk.Advance(time.Minute)
+	waitSignal(t, switches, "rotation switch")
+	for _, ci := range h.srv.Connections() {
+		if ci.ID != oldID {
+			newID = ci.ID
+		}
+	}
+	if newID == "" {
+		t.Fatalf("connections %+v: no new one", h.srv.Connections())
+	}
+	return oldID, newID, frames, gones
+}
+
+// TestRotationKeepsOrder: what the old connection still holds from before
+// the new one existed is delivered before what the new one already has
+// (S08 saw toasts out of order when the old connection lagged).
+func TestRotationKeepsOrder(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{cfg: func(c *wsclient.Config) { c.RotateAfter = time.Minute }})
+	oldID, newID, frames, _ := rotationPair(t, h)
+	// Toast 2 reaches the new connection while toast 1, pushed before the
+	// new connection existed, is still on its way over the old one.
+	if err := h.srv.PushTo(newID, toast(2)); err != nil {
+		t.Fatal(err)
+	}
+	waitSignal(t, frames, "frame from the new connection")
+	for _, n := range []int{1, 2} {
+		if err := h.srv.PushTo(oldID, toast(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h.srv.Push("default", toast(3)) != 2 {
+		t.Fatal("toast 3 did not reach both connections")
+	}
+	var got []int
+	for len(got) == 0 || got[len(got)-1] != 3 {
+		got = append(got, msgN(t, h.waitMsg()))
+	}
+	if !slices.Equal(got, []int{1, 2, 3}) {
+		t.Fatalf("delivered %v, want [1 2 3]", got)
+	}
+}
+
+// TestRotationReleasesHeldOnClose: what only the new connection received
+// while the old one said nothing is delivered once the old one is closed.
+func TestRotationReleasesHeldOnClose(t *testing.T) {
+	noLeak(t)
+	h := newHarness(t, setup{cfg: func(c *wsclient.Config) { c.RotateAfter = time.Minute }})
+	_, newID, frames, gones := rotationPair(t, h)
+	if err := h.srv.PushTo(newID, toast(1)); err != nil {
+		t.Fatal(err)
+	}
+	waitSignal(t, frames, "frame from the new connection")
+	h.clk.Advance(wsclient.RotateOverlap)
+	waitSignal(t, gones, "old connection closed")
+	if n := msgN(t, h.waitMsg()); n != 1 {
+		t.Fatalf("delivered %d, want 1", n)
+	}
 }
 
 // TestWakeReplacesConnection: a wall-clock jump replaces the connection at

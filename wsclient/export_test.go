@@ -9,6 +9,7 @@ func SetOldGoneHook(c *Client, f func())     { setTrace(c, traceOldGone, f) }
 func SetSwitchedHook(c *Client, f func())    { setTrace(c, traceSwitched, f) }
 func SetPingWrittenHook(c *Client, f func()) { setTrace(c, tracePingWritten, f) }
 func SetPongCheckedHook(c *Client, f func()) { setTrace(c, tracePongChecked, f) }
+func SetFrameHook(c *Client, f func())       { setTrace(c, traceFrame, f) }
 
 func setTrace(c *Client, e traceEvent, f func()) {
 	if c.trace == nil {

@@ -1,9 +1,11 @@
 package wsclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -39,7 +41,14 @@ type live struct {
 	oldBye   bool         // the old connection has been sent its close frame
 	rot      chan rotated // in-flight rotation dial, buffer 1
 	rotStop  context.CancelFunc
-	cu       liveCatchup // catchup.go
+	// During a rotation the new connection's messages are held until the
+	// old one has caught up with them (delivered one of them) or ended:
+	// what the server queued for the old one before the new one existed
+	// comes first, so toasts stay in order across the switch.
+	holding bool
+	newSlot int
+	held    []frame
+	cu      liveCatchup // catchup.go
 }
 
 type rotated struct {
@@ -83,7 +92,9 @@ func (r *runner) serve(ctx context.Context, cn *conn) (d dropped) {
 			l.cur.sayGoodbye(websocket.CloseNormalClosure)
 			return dropped{kind: dropStopped}
 		case f := <-r.frames:
-			if err := l.frame(f); err != nil {
+			err := l.frame(f)
+			c.trace.event(traceFrame)
+			if err != nil {
 				return l.drop(dropAbrupt, err)
 			}
 		case err := <-l.cur.errc:
@@ -196,23 +207,54 @@ func keepaliveMsg(cfg Config) []byte {
 	return b
 }
 
-// frame delivers one frame, dropping rotation duplicates. An error is a
-// failed write (a catch-up request for the next page).
+// frame delivers one frame, dropping rotation duplicates and holding the
+// new connection's messages while the old one lags (live.holding). An
+// error is a failed write (a catch-up request for the next page).
 func (l *live) frame(f frame) error {
 	if f.c != l.cur && f.c != l.old && l.rot == nil {
 		return nil // from a connection already given up
 	}
 	// An unknown connection while a rotation dials is the new one,
-	// already receiving: dedup decides.
+	// already receiving: it is held, then dedup decides.
 	answer, err := l.catchupAnswer(f)
+	if answer || f.typ != websocket.TextMessage || !l.holding {
+		l.deliver(f, answer)
+		return err
+	}
+	if f.c.slot == l.newSlot {
+		l.held = append(l.held, f)
+		return err
+	}
+	l.deliver(f, false)
+	if slices.ContainsFunc(l.held, func(h frame) bool { return bytes.Equal(h.data, f.data) }) {
+		l.release() // the old connection has caught up with the new one
+	}
+	return err
+}
+
+// deliver passes one frame on, unless dedup knows it as a copy; a
+// catch-up answer bypasses dedup.
+func (l *live) deliver(f frame, answer bool) {
 	if !answer && l.dd != nil && f.typ == websocket.TextMessage && !l.dd.accept(f.c.slot, f.data) {
 		l.r.c.stats.duplicates.Add(1)
-		return err
+		return
 	}
 	if m, ok := l.r.c.dispatch(f.typ, f.data); ok && l.r.cfg.CatchupHandler != "" {
 		l.r.cu.note(m)
 	}
-	return err
+}
+
+// release delivers the new connection's held messages, in order, and
+// stops holding: from here on both connections carry the same stream.
+func (l *live) release() {
+	held := l.held
+	l.holding, l.held = false, nil
+	if len(held) > 0 {
+		l.r.c.log.Debug("rotation: delivering what the new connection held", "messages", len(held))
+	}
+	for _, f := range held {
+		l.deliver(f, false)
+	}
 }
 
 // startRotation dials a second connection with a fresh token while the
@@ -234,6 +276,7 @@ func (l *live) startRotation(ctx context.Context) {
 	l.dd = newDedup()
 	stop(l.ddGrace)
 	l.ddGrace = nil
+	l.holding, l.newSlot, l.held = true, l.cur.slot^1, nil
 	rctx, cancel := context.WithCancel(ctx)
 	l.rot, l.rotStop = make(chan rotated, 1), cancel
 	ch, slot := l.rot, l.cur.slot^1
@@ -249,6 +292,7 @@ func (l *live) rotated(res rotated) error {
 	if res.err != nil {
 		c.log.Warn("rotation failed; keeping the current connection", "err", res.err)
 		l.dd = nil
+		l.holding = false // a failed dial delivered nothing
 		l.rotate.Reset(rotateRetry + time.Duration(c.jitter()*float64(rotateRetry)))
 		return nil
 	}
@@ -281,6 +325,7 @@ func (l *live) oldGone() {
 	c := l.r.c
 	l.old.abort()
 	l.old = nil
+	l.release()
 	stop(l.oldClose)
 	l.oldClose = nil
 	l.ddGrace = c.clk.NewTimer(dedupGrace)
@@ -296,6 +341,9 @@ func (l *live) drop(kind dropKind, err error) dropped {
 
 // cleanup closes everything serve opened and waits for every goroutine.
 func (l *live) cleanup(kind dropKind) {
+	if kind != dropStopped {
+		l.release() // received before the drop: the app gets them
+	}
 	l.ping.Stop()
 	l.catchupStop()
 	for _, t := range []clock.Timer{l.pong, l.keep, l.rotate, l.oldClose, l.ddGrace} {
