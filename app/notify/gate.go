@@ -49,7 +49,7 @@ type GateStats struct {
 	Filtered  int // below the minimum level
 	Paused    int // dropped during a pause (announcements included)
 	Coalesced int // folded into a summary popup
-	Shown     int // passed to the Notifier, summaries included
+	Shown     int // passed to the Notifier, summaries included; counted as the call starts
 	Failed    int // the Notifier returned an error
 }
 
@@ -312,6 +312,9 @@ func (g *Gate) run() {
 			if len(g.queue) == 0 {
 				g.queue = nil // let the backing array go
 			}
+			// Counted before the call, so that whoever has seen the popup
+			// (the Notifier's side) also sees it counted.
+			g.stats.Shown++
 		}
 		deadline := g.deadlineLocked()
 		now := g.opts.Clock.Now()
@@ -383,14 +386,11 @@ func (g *Gate) tick() {
 
 func (g *Gate) show(n Notification) {
 	err := g.n.Notify(n)
-	g.mu.Lock()
-	g.stats.Shown++
 	if err != nil {
+		g.mu.Lock()
 		g.stats.Failed++
-	}
-	g.mu.Unlock()
-	// Level only: the text is the site's business, not the log's.
-	if err != nil {
+		g.mu.Unlock()
+		// Level only: the text is the site's business, not the log's.
 		g.opts.Logger.Warn("showing notification", "toast_level", string(n.Level), "err", err)
 		return
 	}

@@ -1,7 +1,9 @@
 package notify
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -30,8 +32,9 @@ func (r *recorder) next(t *testing.T) Notification {
 	}
 }
 
-// none checks that nothing more was shown. Stats().Shown counts calls that
-// returned, so comparing it with the popups received is exact.
+// none checks that nothing more was shown. Stats().Shown counts a popup
+// before the Notifier gets it, so comparing it with the popups received
+// is exact.
 func (r *recorder) none(t *testing.T, g *Gate, shown int) {
 	t.Helper()
 	if s := g.Stats().Shown; s != shown {
@@ -269,7 +272,6 @@ func TestPause(t *testing.T) {
 	if got := r.next(t).Title; got != "after" {
 		t.Fatalf("got %s", got)
 	}
-	g.Close() // Shown counts calls that returned: wait for them
 	if s := g.Stats(); s.Paused != 2 || s.Shown != 1 {
 		t.Fatalf("%+v", s)
 	}
@@ -339,6 +341,38 @@ func TestStuckNotifierDoesNotBlockSubmit(t *testing.T) {
 	}
 	close(b.release)
 	g.Close()
+}
+
+// Shown counts a popup the Notifier has, while the call still runs, so
+// whoever has seen the popup sees it counted; a failed call counts as
+// shown and failed.
+func TestStatsCountPopupInNotifier(t *testing.T) {
+	b := &blocking{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	g := NewGate(b, GateOptions{Clock: clock.NewFake(t0)})
+	t.Cleanup(g.Close)
+	t.Cleanup(func() { close(b.release) }) // runs first
+	g.Submit(n("info", "stuck"))
+	<-b.entered
+	if s := g.Stats(); s.Shown != 1 {
+		t.Fatalf("popup in the Notifier not counted: %+v", s)
+	}
+
+	f := &failing{ch: make(chan Notification, 1)}
+	g2 := NewGate(f, GateOptions{Clock: clock.NewFake(t0), Logger: slog.New(slog.DiscardHandler)})
+	g2.Submit(n("info", "lost"))
+	<-f.ch
+	g2.Close() // Failed is known when the call returned
+	if s := g2.Stats(); s.Shown != 1 || s.Failed != 1 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// failing is a Notifier without a desktop: it gets the popup and fails.
+type failing struct{ ch chan Notification }
+
+func (f *failing) Notify(n Notification) error {
+	f.ch <- n
+	return errors.New("no notification server")
 }
 
 func TestCloseEndsWorker(t *testing.T) {
