@@ -66,7 +66,7 @@ func TestMessageRouting(t *testing.T) {
 	if len(seen) != 3 || seen[1] != "chat_message" {
 		t.Fatalf("OnMessage saw %v", seen)
 	}
-	s.Stop() // Shown counts Notify calls that returned: wait for them
+	s.Stop() // the gate has handled every submitted toast
 	if st := s.gate.Stats(); st.Filtered != 1 || st.Shown != 1 {
 		t.Fatalf("%+v", st)
 	}
