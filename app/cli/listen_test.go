@@ -37,7 +37,7 @@ func fakeNotifier(t *testing.T) (shown chan notify.Notification, made *int) {
 	old := newNotifier
 	newNotifier = func(*slog.Logger) notify.Notifier {
 		*made++
-		return notify.NotifierFunc(func(n notify.Notification) error { shown <- n; return nil })
+		return notifierFunc(func(n notify.Notification) error { shown <- n; return nil })
 	}
 	t.Cleanup(func() { newNotifier = old })
 	return shown, made
@@ -237,3 +237,8 @@ func TestListenPrintsAToastOnce(t *testing.T) {
 		t.Fatalf("printed %d times:\n%s", got, out.String())
 	}
 }
+
+// notifierFunc adapts a function to notify.Notifier.
+type notifierFunc func(notify.Notification) error
+
+func (f notifierFunc) Notify(n notify.Notification) error { return f(n) }

@@ -22,7 +22,7 @@ type BeeepOptions struct {
 	AppName string // default "ToastTray"
 	// AppID is the Windows AppUserModelID toasts are shown under.
 	AppID string // default DefaultAppID
-	// IconDir receives one PNG per level; default DefaultIconDir().
+	// IconDir receives one PNG per level; default defaultIconDir().
 	IconDir string
 	// LevelIcon gives a level's PNG; default assets.LevelIcon.
 	LevelIcon func(level string) []byte
@@ -59,8 +59,8 @@ type Beeep struct {
 	icons map[string]string // level → written PNG path ("" if writing failed)
 }
 
-// DefaultIconDir is os.UserCacheDir()/toasttray/icons.
-func DefaultIconDir() (string, error) {
+// defaultIconDir is os.UserCacheDir()/toasttray/icons.
+func defaultIconDir() (string, error) {
 	d, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("finding the cache folder: %w", err)
@@ -83,7 +83,7 @@ func NewBeeep(opts BeeepOptions) *Beeep {
 		opts.Logger = slog.Default()
 	}
 	if opts.IconDir == "" {
-		if d, err := DefaultIconDir(); err == nil {
+		if d, err := defaultIconDir(); err == nil {
 			opts.IconDir = d
 		} else {
 			opts.Logger.Warn("notifications without icons", "err", err)
@@ -103,7 +103,7 @@ func NewBeeep(opts BeeepOptions) *Beeep {
 // Notify shows n.
 func (b *Beeep) Notify(n Notification) error {
 	if b.escape {
-		n.Body = EscapeMarkup(n.Body)
+		n.Body = escapeMarkup(n.Body)
 	}
 	if n.Icon == "" {
 		n.Icon = b.iconPath(string(n.Level))

@@ -49,12 +49,6 @@ type Notifier interface {
 	Notify(n Notification) error
 }
 
-// NotifierFunc adapts a function to Notifier.
-type NotifierFunc func(Notification) error
-
-// Notify calls f(n).
-func (f NotifierFunc) Notify(n Notification) error { return f(n) }
-
 // FromToast formats a toast. site is the Django site URL (its host names
 // the notification when the toast has no title). Errors are urgent, with
 // sound if soundOnError. The text is the toast's as decoded: one line of
@@ -62,7 +56,7 @@ func (f NotifierFunc) Notify(n Notification) error { return f(n) }
 func FromToast(t wsclient.Toast, site string, soundOnError bool) Notification {
 	title := t.Title
 	if title == "" {
-		title = SiteName(site) + " · " + t.Level.Name()
+		title = siteName(site) + " · " + t.Level.Name()
 	}
 	urgent := t.Level == wsclient.LevelError
 	link, _ := wsclient.LinkURL(t.URL)
@@ -76,9 +70,9 @@ func FromToast(t wsclient.Toast, site string, soundOnError bool) Notification {
 	}
 }
 
-// SiteName is the host of a site URL ("www.example.com"), or the text
+// siteName is the host of a site URL ("www.example.com"), or the text
 // itself if it does not parse.
-func SiteName(site string) string {
+func siteName(site string) string {
 	if u, err := url.Parse(site); err == nil && u.Host != "" {
 		return u.Host
 	}
@@ -88,10 +82,10 @@ func SiteName(site string) string {
 	return site
 }
 
-// EscapeMarkup escapes &, < and > for notification servers that read the
+// escapeMarkup escapes &, < and > for notification servers that read the
 // body as markup (freedesktop body-markup), so a toast cannot inject
 // links, images or formatting.
-func EscapeMarkup(s string) string {
+func escapeMarkup(s string) string {
 	return markup.Replace(s)
 }
 

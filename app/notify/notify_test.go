@@ -67,7 +67,7 @@ func TestFromToastKeepsDecodedText(t *testing.T) {
 func TestEscapeMarkup(t *testing.T) {
 	in := `<b>bold</b> & <a href="x">link</a> <img src=x>`
 	want := `&lt;b&gt;bold&lt;/b&gt; &amp; &lt;a href="x"&gt;link&lt;/a&gt; &lt;img src=x&gt;`
-	if got := EscapeMarkup(in); got != want {
+	if got := escapeMarkup(in); got != want {
 		t.Fatalf("got %s", got)
 	}
 }

@@ -84,7 +84,7 @@ func (r *rig) start() {
 	r.t.Helper()
 	r.svc = service.New(service.Options{
 		Version:  "catchup-test",
-		Notifier: notify.NotifierFunc(r.notify),
+		Notifier: notifierFunc(r.notify),
 		History:  r.hist,
 		Logger:   slog.New(r.logs),
 		Watchers: []wsclient.Watcher{},
@@ -472,3 +472,8 @@ func (l *logRecorder) tail(n int) string {
 	defer l.mu.Unlock()
 	return strings.Join(l.lines[max(0, len(l.lines)-n):], "\n")
 }
+
+// notifierFunc adapts a function to notify.Notifier.
+type notifierFunc func(notify.Notification) error
+
+func (f notifierFunc) Notify(n notify.Notification) error { return f(n) }
