@@ -39,8 +39,8 @@ func TestApplyLoginPolicy(t *testing.T) {
 	entry := autostart.Tray("org.toasttray.Test")
 	entry.Exec = "/usr/bin/toasttray"
 	for _, tc := range []struct {
-		name                 string
-		enforced             string // enforced.json; "" = none
+		name                  string
+		enforced              string // enforced.json; "" = none
 		before, machine, want bool
 	}{
 		{name: "enforced on, no entry", enforced: `{"start_at_login": true}`, want: true},
