@@ -36,8 +36,13 @@ func applyLoginPolicy(p settings.Policy, entry autostart.App, log *slog.Logger) 
 		log.Warn("policy: start_at_login", "err", err) // LoadPolicy checked it: cannot happen
 		return
 	}
-	if where, err := entry.MachineWide(); err != nil || where != "" {
-		log.Info("policy: start_at_login left to the machine-wide entry", "entry", where, "err", err)
+	where, err := entry.MachineWide()
+	if err != nil {
+		log.Warn("policy: start_at_login not applied", "err", err)
+		return
+	}
+	if where != "" {
+		log.Info("policy: start_at_login left to the machine-wide entry", "entry", where)
 		return
 	}
 	if err := entry.Set(on); err != nil {
