@@ -37,7 +37,7 @@ var mayImport = map[string][]string{
 	"app/console":    {"golang.org/x/sys"},
 	"app/fynelocale": {},
 	"app/service":    {"app/history", "app/notify", "app/settings", "app/settings/atomicfile", "wsclient", "wsclient/clock"},
-	"app/tray": {"fyne.io/systray", "github.com/godbus/dbus/v5", "app/creds", "app/history", "app/instance",
+	"app/tray": {"fyne.io/systray", "github.com/godbus/dbus/v5", "app/autostart", "app/creds", "app/history", "app/instance",
 		"app/notify", "app/service", "app/settings", "app/text", "assets", "wsclient", "wsclient/clock", "wsclient/wstest"},
 	"app/ui": {"fyne.io/fyne/v2", "app/autostart", "app/cli", "app/creds", "app/history", "app/instance", "app/settings", "app/text", "assets", "wsclient",
 		"wsclient/wstest"}, // the demo user's password; app/cli links it anyway

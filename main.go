@@ -37,6 +37,7 @@ const usage = `ToastTray turns a Django site's WebSocket toasts into desktop not
 Usage:
   toasttray [flags]                 run in the system tray (opens Settings on first run)
   toasttray -demo                   run in the tray against a built-in demo server
+  toasttray --autostart             as started at login: if already running, exit quietly
   toasttray listen [flags]          headless: print received messages as JSON lines
   toasttray check [flags]           diagnose the connection step by step
   toasttray policy                  print the effective settings and where each came from
@@ -61,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	demo := fs.Bool("demo", false, "use the built-in demo server; saved settings are left untouched")
+	atLogin := fs.Bool("autostart", false, "started at login (every login entry passes it): if ToastTray is already running, exit quietly instead of opening Settings")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	fs.Usage = func() {
@@ -96,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "":
-		err = tray.Run(ctx, tray.Options{AppID: appID, Version: version, Logger: logger, Demo: *demo})
+		err = tray.Run(ctx, tray.Options{AppID: appID, Version: version, Logger: logger, Demo: *demo, AtLogin: *atLogin})
 	case "listen":
 		err = cli.Listen(ctx, rest, env)
 	case "check":

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/toasttray/toasttray/app/autostart"
 )
 
 // The JSON log format passes C1 controls and bidi overrides through
@@ -25,5 +27,13 @@ func TestJSONLogIsTerminalSafe(t *testing.T) {
 		if format == "json" && !json.Valid(bytes.TrimSpace(buf.Bytes())) {
 			t.Fatalf("not JSON: %q", out)
 		}
+	}
+}
+
+// The login entries' flag (autostart.Flag) is one of ours.
+func TestAutostartFlagIsKnown(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{autostart.Flag, "-version"}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
 	}
 }

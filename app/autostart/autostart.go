@@ -3,8 +3,12 @@
 // BSDs, a value under the per-user Run key on Windows, a LaunchAgent on
 // macOS.
 //
-// The entry starts the tray process with no command, which runs hidden in
-// the tray (it opens Settings only on a first run).
+// The entry starts the tray process with Flag, which runs hidden in the
+// tray (it opens Settings only on a first run) and, when ToastTray is
+// already running (a machine-wide entry started it too), exits quietly.
+//
+// An administrator may start ToastTray for everyone instead (MachineWide):
+// /etc/xdg/autostart, the HKLM Run key, /Library/LaunchAgents.
 package autostart
 
 import (
@@ -15,12 +19,23 @@ import (
 	"github.com/toasttray/toasttray/app/text"
 )
 
+// Flag is the argument of every login entry (Tray's, the .msi's Run
+// value, the one docs/DEPLOYMENT.md gives administrators): a start at
+// login, which exits quietly when ToastTray already runs instead of asking
+// it to show Settings.
+const Flag = "--autostart"
+
 // App describes what to start at login.
 type App struct {
 	ID   string   // reverse-DNS app ID: file and registry value names
 	Name string   // shown by the desktop's startup-apps settings
 	Exec string   // absolute path of the binary; default os.Executable()
-	Args []string // extra arguments; none starts the tray process
+	Args []string // extra arguments
+}
+
+// Tray is the login entry of the tray process of the app appID.
+func Tray(appID string) App {
+	return App{ID: appID, Name: "ToastTray", Args: []string{Flag}}
 }
 
 // Enable makes the app start at login, replacing an older entry (for
@@ -42,6 +57,18 @@ func (a App) Disable() error {
 		return fmt.Errorf("disabling start at login: %w", err)
 	}
 	return nil
+}
+
+// MachineWide returns where an entry that starts the app for every user
+// is (an administrator's or the installer's: a file of the same name in
+// an XDG config folder's autostart, a value of the same name under the
+// HKLM Run key, /Library/LaunchAgents), or "" when there is none.
+func (a App) MachineWide() (string, error) {
+	where, err := machineWide(a)
+	if err != nil {
+		return "", fmt.Errorf("looking for a machine-wide start at login: %w", err)
+	}
+	return where, nil
 }
 
 // Set enables or disables, for a checkbox.

@@ -19,3 +19,8 @@ func entryPath(a App) (string, error) {
 }
 
 func entryContent(a App) string { return launchAgent(a) }
+
+// machineWide looks for a LaunchAgent of the same name for all users.
+func machineWide(a App) (string, error) {
+	return firstFile([]string{filepath.Join("/Library/LaunchAgents", a.ID+".plist")})
+}

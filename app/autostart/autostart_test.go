@@ -84,3 +84,48 @@ func TestWindowsCommand(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// Tray's entry passes Flag, in the .desktop file as everywhere.
+func TestTrayEntryPassesFlag(t *testing.T) {
+	a := Tray("org.toasttray.ToastTray")
+	a.Exec = "/usr/bin/toasttray"
+	if got := desktopEntry(a); !strings.Contains(got, `Exec="/usr/bin/toasttray" "--autostart"`+"\n") {
+		t.Errorf("desktop entry:\n%s", got)
+	}
+	a.Exec = `C:\ToastTray\toasttray.exe`
+	if got := windowsCommand(a); got != `"C:\ToastTray\toasttray.exe" --autostart` {
+		t.Errorf("Run value %s", got)
+	}
+}
+
+// A file of the entry's name in an $XDG_CONFIG_DIRS autostart folder is a
+// machine-wide entry; other names and the user's own folder are not.
+func TestXDGMachineWide(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		t.Skip("XDG only")
+	}
+	home, first, second := t.TempDir(), t.TempDir(), t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("XDG_CONFIG_DIRS", first+":relative:"+second)
+	if err := app.Enable(); err != nil {
+		t.Fatal(err)
+	}
+	write := func(dir, name string) string {
+		p := filepath.Join(dir, "autostart", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(desktopEntry(app)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write(first, "toasttray.desktop")
+	if got, err := app.MachineWide(); got != "" || err != nil {
+		t.Fatalf("only the user's entry and another name: %q, %v", got, err)
+	}
+	want := write(second, app.ID+".desktop")
+	if got, err := app.MachineWide(); got != want || err != nil {
+		t.Fatalf("got %q, %v; want %s", got, err, want)
+	}
+}

@@ -33,3 +33,22 @@ func disable(a App) error {
 	}
 	return nil
 }
+
+// machineWide looks for the value under HKLM's Run key (the .msi's with
+// ALLUSERS=1 AUTOSTART=1), of any type.
+func machineWide(a App) (string, error) {
+	k, err := registry.OpenKey(registry.LOCAL_MACHINE, runKey, registry.QUERY_VALUE)
+	if errors.Is(err, registry.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer k.Close()
+	if _, _, err := k.GetValue(a.ID, nil); errors.Is(err, registry.ErrNotExist) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return `HKLM\` + runKey + `\` + a.ID, nil
+}

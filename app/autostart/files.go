@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/toasttray/toasttray/app/settings/atomicfile"
 )
@@ -39,4 +40,32 @@ func desktopPath(a App) (string, error) {
 		return "", err
 	}
 	return filepath.Join(d, a.ID+".desktop"), nil
+}
+
+// xdgConfigDirs is $XDG_CONFIG_DIRS's absolute folders, else /etc/xdg.
+func xdgConfigDirs() []string {
+	var dirs []string
+	for _, d := range strings.Split(os.Getenv("XDG_CONFIG_DIRS"), ":") {
+		if filepath.IsAbs(d) {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		dirs = []string{"/etc/xdg"}
+	}
+	return dirs
+}
+
+// firstFile returns the first of paths that exists, "" when none does.
+func firstFile(paths []string) (string, error) {
+	for _, p := range paths {
+		_, err := os.Stat(p)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	return "", nil
 }

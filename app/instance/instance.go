@@ -40,6 +40,9 @@ const (
 	// RequestSignOut: the Settings window deleted the saved credentials
 	// (Forget credentials); the tray stops its connection at once.
 	RequestSignOut = "sign-out"
+	// RequestLoginStart: a second start at login (two login entries, the
+	// user's and a machine-wide one); the primary does nothing.
+	RequestLoginStart = "login-start"
 )
 
 // ErrAlreadyRunning is returned by Acquire in the second process, after

@@ -11,11 +11,16 @@ import (
 // launches arrive on requests as Actions; the channel has a buffer of one,
 // and a request arriving while one is pending is the same request again,
 // so dropping it loses nothing. A second process gets
-// instance.ErrAlreadyRunning after its request was delivered.
-func acquireInstance(appID string, demo bool, requests chan Action, log *slog.Logger) (release func(), err error) {
+// instance.ErrAlreadyRunning after its request was delivered: show
+// Settings, or nothing for a start at login (atLogin).
+func acquireInstance(appID string, demo, atLogin bool, requests chan Action, log *slog.Logger) (release func(), err error) {
 	name := appID
 	if demo {
 		name += ".demo"
+	}
+	request := instance.RequestShowSettings
+	if atLogin {
+		request = instance.RequestLoginStart
 	}
 	p, err := instance.Acquire(instance.Options{
 		Name:   name,
@@ -27,6 +32,9 @@ func acquireInstance(appID string, demo bool, requests chan Action, log *slog.Lo
 				a = ActHistory
 			case instance.RequestSignOut:
 				a = ActSignOut
+			case instance.RequestLoginStart:
+				log.Info("a second start at login found ToastTray running; nothing to do")
+				return
 			}
 			log.Info("request from a second launch", "request", req)
 			select {
@@ -34,7 +42,7 @@ func acquireInstance(appID string, demo bool, requests chan Action, log *slog.Lo
 			default:
 			}
 		},
-	}, instance.RequestShowSettings)
+	}, request)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"fyne.io/systray"
 
+	"github.com/toasttray/toasttray/app/autostart"
 	"github.com/toasttray/toasttray/app/creds"
 	"github.com/toasttray/toasttray/app/history"
 	"github.com/toasttray/toasttray/app/instance"
@@ -37,6 +38,10 @@ type Options struct {
 	Version string       // for the User-Agent
 	Logger  *slog.Logger // default slog.Default()
 	Demo    bool         // run against the embedded demo server with in-memory settings
+	// AtLogin: started by a login entry (autostart.Flag). When ToastTray
+	// already runs (a second login entry started it), exit quietly instead
+	// of asking it to show Settings.
+	AtLogin bool
 }
 
 // windowGrace is how long a window process gets to close after the tray,
@@ -55,10 +60,14 @@ func Run(ctx context.Context, opts Options) error {
 	defer cancel()
 
 	// One tray per user (and one demo): a second launch asks the first to
-	// show Settings and exits. Its requests, and clicks on notifications,
-	// arrive on requests.
+	// show Settings (a second start at login, nothing) and exits. Its
+	// requests, and clicks on notifications, arrive on requests.
 	requests := make(chan Action, 1)
-	release, err := acquireInstance(opts.AppID, opts.Demo, requests, log)
+	release, err := acquireInstance(opts.AppID, opts.Demo, opts.AtLogin, requests, log)
+	if errors.Is(err, instance.ErrAlreadyRunning) && opts.AtLogin {
+		log.Info("ToastTray is already running (started at login twice); exiting")
+		return nil
+	}
 	if errors.Is(err, instance.ErrAlreadyRunning) {
 		log.Info("ToastTray is already running; asked it to show Settings")
 		return nil
@@ -73,6 +82,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer place.close()
+	applyLoginPolicy(place.settings.Policy, autostart.Tray(opts.AppID), log)
 
 	l := &launcher{env: place.childEnv, demo: opts.Demo, log: log}
 	hist := openHistory(place.dir, l, log)

@@ -356,11 +356,11 @@ func small(text string) *widget.Label {
 	return l
 }
 
-// Keys of settings.json without a Validate field name: the checkboxes.
+// Keys of settings.json without a Validate field name: the checkboxes
+// (and keyAutostart).
 const (
-	keyRemember  = "remember_password"
-	keySound     = "sound_on_error"
-	keyAutostart = "start_at_login"
+	keyRemember = "remember_password"
+	keySound    = "sound_on_error"
 )
 
 // withReason stacks obj over the line where field's reason, or orgSet,

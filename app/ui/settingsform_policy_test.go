@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"github.com/zalando/go-keyring"
 
+	"github.com/toasttray/toasttray/app/autostart"
 	"github.com/toasttray/toasttray/app/creds"
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/wsclient"
@@ -239,5 +241,40 @@ func TestSettingsSignInOnlyOnlyOnFirstRun(t *testing.T) {
 	e := newPolicyFormEnv(t, pol, func(st settings.Store, _ creds.Store) { saveUser(t, st, func(*settings.Settings) {}) })
 	if !e.f.asideRows[0].Visible() || e.f.allRow[1].Visible() || e.f.intro.Visible() {
 		t.Error("saved settings, but the sign-in-only view")
+	}
+}
+
+// A machine-wide login entry shows as the switch on, locked, "Set by your
+// organisation", whatever the user saved; Save writes no user entry.
+func TestSettingsMachineWideAutostart(t *testing.T) {
+	keyring.MockInit()
+	home, system := t.TempDir(), t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("XDG_CONFIG_DIRS", system)
+	entry := autostart.Tray(appID)
+	if err := os.MkdirAll(filepath.Join(system, "autostart"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(system, "autostart", appID+".desktop"), []byte("[Desktop Entry]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	e := newPolicyFormEnv(t, settings.Policy{}, func(st settings.Store, _ creds.Store) {
+		saveUser(t, st, func(s *settings.Settings) { s.StartAtLogin = false })
+	}, func(d *SettingsDeps) {
+		d.Load = withMachineAutostart(d.Load, entry, slog.Default())
+		d.SetAutostart = func(on bool) error { calls++; return entry.Set(on) }
+	})
+	if !e.f.autostart.Checked || !e.f.autostart.Disabled() || e.f.Reason(keyAutostart) != orgSet {
+		t.Fatalf("switch: on %v, disabled %v, line %q", e.f.autostart.Checked, e.f.autostart.Disabled(), e.f.Reason(keyAutostart))
+	}
+	set(e.f.password, "pw")
+	test.Tap(e.f.saveBtn)
+	wait(t, e.done, "save")
+	if e.saved != 1 || calls != 0 {
+		t.Fatalf("saved %d (%q), switch set %d times", e.saved, e.f.message.Text, calls)
+	}
+	if _, err := os.Stat(filepath.Join(home, "autostart", appID+".desktop")); !os.IsNotExist(err) {
+		t.Errorf("a user entry beside the machine-wide one: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func newFormEnv(t *testing.T, prepare func(settings.Store, creds.Store)) *formEn
 }
 
 // newPolicyFormEnv is newFormEnv under the organisation's policy pol.
-func newPolicyFormEnv(t *testing.T, pol settings.Policy, prepare func(settings.Store, creds.Store)) *formEnv {
+func newPolicyFormEnv(t *testing.T, pol settings.Policy, prepare func(settings.Store, creds.Store), wire ...func(*SettingsDeps)) *formEnv {
 	t.Helper()
 	test.NewTempApp(t)
 	e := &formEnv{
@@ -79,6 +79,9 @@ func newPolicyFormEnv(t *testing.T, pol settings.Policy, prepare func(settings.S
 			return e.check(ctx, cfg, c, report)
 		},
 		OnSaved: func() { e.saved++ },
+	}
+	for _, w := range wire {
+		w(&deps)
 	}
 	e.f = newSettingsForm(deps, formHooks{
 		loaded:  func() { e.loaded <- struct{}{} },

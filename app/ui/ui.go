@@ -22,6 +22,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/toasttray/toasttray/app/autostart"
 	"github.com/toasttray/toasttray/app/cli"
 	"github.com/toasttray/toasttray/app/creds"
 	"github.com/toasttray/toasttray/app/history"
@@ -127,7 +128,9 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 			}
 			return nil
 		}
-		deps.SetAutostart = autostartSetter(env.AppID)
+		entry := autostart.Tray(env.AppID)
+		deps.Load = withMachineAutostart(store.LoadEffective, entry, log)
+		deps.SetAutostart = entry.Set
 	}
 	f := NewSettingsForm(deps)
 	defer f.Close()
