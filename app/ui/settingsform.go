@@ -379,10 +379,10 @@ func (f *SettingsForm) reason(field string) fyne.CanvasObject {
 	return container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), t)
 }
 
-// Reason returns the line shown under field ("" when none is shown): its
+// reasonText returns the line shown under field ("" when none is shown): its
 // reason, or orgSet when the organisation enforces it; field is a
 // settings.json key, "password" or "cookies".
-func (f *SettingsForm) Reason(field string) string {
+func (f *SettingsForm) reasonText(field string) string {
 	if t := f.reasons[field]; t != nil {
 		return t.Text
 	}

@@ -77,7 +77,7 @@ func TestSettingsEnforcedFieldsAreReadOnly(t *testing.T) {
 		if !w.Disabled() {
 			t.Errorf("%s: enforced but editable", key)
 		}
-		if r := e.f.Reason(key); r != orgSet {
+		if r := e.f.reasonText(key); r != orgSet {
 			t.Errorf("%s: line %q, want %q", key, r, orgSet)
 		}
 	}
@@ -88,8 +88,8 @@ func TestSettingsEnforcedFieldsAreReadOnly(t *testing.T) {
 	}
 	for key, w := range map[string]fyne.Disableable{settings.FieldChannel: e.f.channel, settings.FieldUsername: e.f.username,
 		settings.FieldLoginPath: e.f.loginPath, settings.FieldAuth: e.f.signIn} {
-		if w.Disabled() || e.f.Reason(key) != "" {
-			t.Errorf("%s: not enforced, but disabled=%v line %q", key, w.Disabled(), e.f.Reason(key))
+		if w.Disabled() || e.f.reasonText(key) != "" {
+			t.Errorf("%s: not enforced, but disabled=%v line %q", key, w.Disabled(), e.f.reasonText(key))
 		}
 	}
 	if e.f.channel.Text != "ops" || e.f.username.Text != "alice" {
@@ -152,7 +152,7 @@ func TestSettingsPolicyDefaultsPrefill(t *testing.T) {
 	if e.f.siteURL.Text != orgSite || e.f.channel.Text != "staff" || e.f.catchup.Text != "catchup" {
 		t.Errorf("not pre-filled: %q %q %q", e.f.siteURL.Text, e.f.channel.Text, e.f.catchup.Text)
 	}
-	if e.f.siteURL.Disabled() || e.f.Reason(settings.FieldSiteURL) != "" || !e.f.asideRows[0].Visible() {
+	if e.f.siteURL.Disabled() || e.f.reasonText(settings.FieldSiteURL) != "" || !e.f.asideRows[0].Visible() {
 		t.Error("a default is shown like an enforced value")
 	}
 	if !strings.Contains(e.f.intro.Text, "Fill in") {
@@ -212,7 +212,7 @@ func TestSettingsFirstRunSignInOnly(t *testing.T) {
 	if !strings.Contains(e.f.intro.Text, "intranet.example.org") || !strings.Contains(e.f.intro.Text, "Sign in") {
 		t.Errorf("intro %q", e.f.intro.Text)
 	}
-	if e.f.Reason(settings.FieldUsername) != "" || e.f.Reason("password") != "" {
+	if e.f.reasonText(settings.FieldUsername) != "" || e.f.reasonText("password") != "" {
 		t.Error("a first run starts with reasons shown")
 	}
 	set(e.f.username, "bob")
@@ -265,8 +265,8 @@ func TestSettingsMachineWideAutostart(t *testing.T) {
 		d.Load = withMachineAutostart(d.Load, entry, slog.Default())
 		d.SetAutostart = func(on bool) error { calls++; return entry.Set(on) }
 	})
-	if !e.f.autostart.Checked || !e.f.autostart.Disabled() || e.f.Reason(keyAutostart) != orgSet {
-		t.Fatalf("switch: on %v, disabled %v, line %q", e.f.autostart.Checked, e.f.autostart.Disabled(), e.f.Reason(keyAutostart))
+	if !e.f.autostart.Checked || !e.f.autostart.Disabled() || e.f.reasonText(keyAutostart) != orgSet {
+		t.Fatalf("switch: on %v, disabled %v, line %q", e.f.autostart.Checked, e.f.autostart.Disabled(), e.f.reasonText(keyAutostart))
 	}
 	set(e.f.password, "pw")
 	test.Tap(e.f.saveBtn)

@@ -182,21 +182,21 @@ func TestSettingsFirstRunExplains(t *testing.T) {
 	}
 	// A new user is not greeted with red: reasons show for edited fields,
 	// and for all once Save is pressed.
-	if r := e.f.Reason(settings.FieldSiteURL); r != "" {
+	if r := e.f.reasonText(settings.FieldSiteURL); r != "" {
 		t.Errorf("untouched empty site URL already shows %q", r)
 	}
 	e.typeIn(e.f.wsURL, "wss://ws.example.com/prod")
 	set(e.f.wsURL, "")
 	e.leave()
-	if e.f.Reason(settings.FieldWSURL) == "" {
+	if e.f.reasonText(settings.FieldWSURL) == "" {
 		t.Error("left empty WebSocket URL shows no reason")
 	}
-	if e.f.Reason(settings.FieldSiteURL) != "" {
+	if e.f.reasonText(settings.FieldSiteURL) != "" {
 		t.Error("untouched site URL shows a reason")
 	}
 	test.Tap(e.f.saveBtn)
 	wait(t, e.done, "save")
-	if e.f.Reason(settings.FieldSiteURL) == "" || e.f.Reason(settings.FieldUsername) == "" {
+	if e.f.reasonText(settings.FieldSiteURL) == "" || e.f.reasonText(settings.FieldUsername) == "" {
 		t.Error("after Save, empty required fields show no reason")
 	}
 }
@@ -207,7 +207,7 @@ func TestSettingsInvalidInputShowsReason(t *testing.T) {
 	e.fillValid()
 	for _, field := range []string{settings.FieldSiteURL, settings.FieldWSURL, settings.FieldTokenPath,
 		settings.FieldChannel, settings.FieldUsername, "password"} {
-		if r := e.f.Reason(field); r != "" {
+		if r := e.f.reasonText(field); r != "" {
 			t.Errorf("valid form: %s shows %q", field, r)
 		}
 	}
@@ -230,11 +230,11 @@ func TestSettingsInvalidInputShowsReason(t *testing.T) {
 		e.f.tabs.SelectIndex(map[bool]int{false: 0, true: 1}[advancedFields[c.field]])
 		e.typeIn(c.entry, c.text)
 		e.leave()
-		if r := e.f.Reason(c.field); r == "" {
+		if r := e.f.reasonText(c.field); r == "" {
 			t.Errorf("%s = %q shows no reason", c.field, c.text)
 		}
 		set(c.entry, old)
-		if r := e.f.Reason(c.field); r != "" {
+		if r := e.f.reasonText(c.field); r != "" {
 			t.Errorf("%s restored to %q still shows %q", c.field, old, r)
 		}
 	}
@@ -321,12 +321,12 @@ func TestSettingsSessionCookies(t *testing.T) {
 	if !strings.Contains(strings.Join(labelsIn(e.f.sessionBox), "\n"), "developer tools") {
 		t.Error("cookie sign-in does not say where to find the cookies")
 	}
-	if r := e.f.Reason("cookies"); r != "" {
+	if r := e.f.reasonText("cookies"); r != "" {
 		t.Errorf("cookie sign-in just chosen already shows %q", r)
 	}
 	test.Tap(e.f.saveBtn)
 	wait(t, e.done, "save")
-	if e.f.Reason("cookies") == "" {
+	if e.f.reasonText("cookies") == "" {
 		t.Error("missing cookies show no reason")
 	}
 	if _, exists, _ := e.store.Load(); exists {
@@ -334,7 +334,7 @@ func TestSettingsSessionCookies(t *testing.T) {
 	}
 	set(e.f.sessionID, "abc123")
 	set(e.f.csrfToken, "tok456")
-	if r := e.f.Reason("cookies"); r != "" {
+	if r := e.f.reasonText("cookies"); r != "" {
 		t.Errorf("cookies given, reason %q", r)
 	}
 	test.Tap(e.f.saveBtn)
@@ -400,7 +400,7 @@ func TestSettingsWrongPasswordOnSaveStaysOpen(t *testing.T) {
 	if e.saved != 0 {
 		t.Error("window closed although the site refused the password")
 	}
-	if r := e.f.Reason("password"); !strings.Contains(r, "did not accept") {
+	if r := e.f.reasonText("password"); !strings.Contains(r, "did not accept") {
 		t.Errorf("password reason = %q", r)
 	}
 	want := "Saved, but not connected. The site did not accept the username and password."
@@ -418,7 +418,7 @@ func TestSettingsWrongPasswordOnSaveStaysOpen(t *testing.T) {
 
 	e.check = okCheck
 	e.typeIn(e.f.password, "right")
-	if r := e.f.Reason("password"); r != "" || e.f.message.Text != "" {
+	if r := e.f.reasonText("password"); r != "" || e.f.message.Text != "" {
 		t.Errorf("after editing the password: reason %q, message %q", r, e.f.message.Text)
 	}
 	test.Tap(e.f.saveBtn)
@@ -465,11 +465,11 @@ func TestSettingsValidatesOnLeavingField(t *testing.T) {
 	e.f.relayout()
 	before := pos()
 	e.typeIn(e.f.siteURL, "http://www.example.com")
-	if r := e.f.Reason(settings.FieldSiteURL); r != "" {
+	if r := e.f.reasonText(settings.FieldSiteURL); r != "" {
 		t.Errorf("while typing: reason %q", r)
 	}
 	e.w.Canvas().Focus(e.f.wsURL)
-	if r := e.f.Reason(settings.FieldSiteURL); r == "" {
+	if r := e.f.reasonText(settings.FieldSiteURL); r == "" {
 		t.Error("left an invalid site URL: no reason")
 	}
 	e.f.relayout()
@@ -574,7 +574,7 @@ func TestSettingsSavedInvalidShowsReasonsLaidOut(t *testing.T) {
 		}
 	})
 	for _, field := range []string{settings.FieldSiteURL, settings.FieldChannel, "password"} {
-		if e.f.Reason(field) == "" {
+		if e.f.reasonText(field) == "" {
 			t.Errorf("%s: no reason shown for saved invalid settings", field)
 		}
 		if text := e.f.reasons[field]; text.Size().Width <= 0 || text.Size().Height < text.MinSize().Height {
