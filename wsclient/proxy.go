@@ -200,6 +200,22 @@ func validateProxy(setting string) string {
 // proxyName is the proxy's address for messages: never its credentials.
 func proxyName(p *url.URL) string { return p.Host }
 
+// ProxyName is a proxy setting as it may be shown or logged: "" (automatic)
+// and "direct" as they are, a proxy URL with its password masked
+// (http://bob:xxxxx@proxy.example:3128), anything else not at all: an
+// invalid value cannot be told apart from its password.
+func ProxyName(setting string) string {
+	setting = strings.TrimSpace(setting)
+	if setting == "" || strings.EqualFold(setting, ProxyDirect) {
+		return setting
+	}
+	u, err := url.Parse(setting)
+	if err != nil || validateProxy(setting) != "" {
+		return "(not a valid proxy URL)"
+	}
+	return u.Redacted()
+}
+
 // proxyFunc is the net/http Transport's view of routeFor.
 func proxyFunc(cfg Config) func(*http.Request) (*url.URL, error) {
 	return func(req *http.Request) (*url.URL, error) {

@@ -325,3 +325,22 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// ProxyName never shows a password, not even of a value that is not a
+// proxy URL.
+func TestProxyName(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                       "",
+		" Direct ":                               "Direct",
+		"http://proxy.example:3128":              "http://proxy.example:3128",
+		"http://bob:S3cret@proxy.example:3128":   "http://bob:xxxxx@proxy.example:3128",
+		"socks5://bob@127.0.0.1:1080":            "socks5://bob@127.0.0.1:1080",
+		"bob:S3cret@proxy.example:3128":          "(not a valid proxy URL)",
+		"http://bob:S3cret@proxy example:3128":   "(not a valid proxy URL)",
+		"http://bob:S3cret@proxy.example:3128/x": "(not a valid proxy URL)",
+	} {
+		if got := ProxyName(in); got != want {
+			t.Errorf("ProxyName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

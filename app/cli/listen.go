@@ -137,7 +137,8 @@ func (f *connFlags) fill(fs *flag.FlagSet, s settings.Settings) {
 		"token-path": {&f.cfg.TokenPath, c.TokenPath}, "login-path": {&f.cfg.LoginPath, c.LoginPath},
 		"route-key": {&f.cfg.RouteKey, c.RouteKey}, "keepalive-handler": {&f.cfg.KeepaliveHandler, c.KeepaliveHandler},
 		"catchup-handler": {&f.cfg.CatchupHandler, c.CatchupHandler}, "ca-file": {&f.cfg.CAFile, c.CAFile},
-		"user": {&f.user, user},
+		"proxy": {&f.cfg.Proxy, c.Proxy},
+		"user":  {&f.user, user},
 	} {
 		if !set[name] && v.val != "" {
 			*v.dst = v.val

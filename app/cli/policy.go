@@ -47,17 +47,17 @@ func Policy(_ context.Context, args []string, env Env) error {
 		return fmt.Errorf("policy: %w", err)
 	}
 	e, exists, loadErr := st.LoadEffective()
-	values := map[string]json.RawMessage{}
-	if data, err := json.Marshal(e.Settings); err == nil {
-		_ = json.Unmarshal(data, &values) // a struct of plain fields: cannot fail
-	}
 	// Values and origins are file or registry text: printed safe for a
 	// terminal.
 	safe := wsclient.SafeLine
 	var table bytes.Buffer
 	w := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	for _, key := range settings.Keys() {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", key, safe(string(values[key])), e.Sources[key], safe(e.Origins[key]))
+		value := e.Value(key)
+		if key == settings.FieldProxy { // never its password
+			value, _ = json.Marshal(wsclient.ProxyName(e.Settings.Proxy)) // a string: cannot fail
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", key, safe(string(value)), e.Sources[key], safe(e.Origins[key]))
 	}
 	w.Flush()
 	fmt.Fprintln(env.Stdout, "Effective settings (each from the highest of: built-in, organisation default, user, organisation (enforced)):")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -127,5 +128,47 @@ func TestCheckUsesSavedSettings(t *testing.T) {
 	if err := Check(context.Background(), nil, testEnv(&failed, &bytes.Buffer{})); !errors.Is(err, errCheckFailed) ||
 		!strings.Contains(failed.String(), "FAIL Token") {
 		t.Fatalf("Check = %v\n%s", err, failed.String())
+	}
+}
+
+// policy shows the proxy setting without its password.
+func TestPolicyHidesProxyPassword(t *testing.T) {
+	_, policyDir := savedSetup(t, "", map[string]string{
+		settings.EnforcedFileName: `{"proxy":"http://bob:s3cret@proxy.example:3128"}`,
+	})
+	var out bytes.Buffer
+	if err := Policy(context.Background(), nil, testEnv(&out, &bytes.Buffer{})); err != nil {
+		t.Fatalf("Policy = %v\n%s", err, out.String())
+	}
+	want := `\n  proxy +"http://bob:xxxxx@proxy\.example:3128" +organisation \(enforced\) +` +
+		regexp.QuoteMeta(filepath.Join(policyDir, settings.EnforcedFileName)) + `\n`
+	if strings.Contains(out.String(), "s3cret") || !regexp.MustCompile(want).MatchString(out.String()) {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// check goes through the proxy the saved settings under the policy name,
+// not the environment's or the system's, and never shows its password.
+func TestCheckUsesSavedProxy(t *testing.T) {
+	t.Setenv(envPassword, "demo")
+	t.Setenv("HTTPS_PROXY", "")
+	t.Setenv("HTTP_PROXY", "")
+	// A proxy that is not there: check fails at TCP, after its DNS step
+	// has named the proxy (a .invalid name would fail DNS without it).
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyAddr := l.Addr().String()
+	l.Close()
+	savedSetup(t, `{"username":"demo"}`, map[string]string{
+		settings.EnforcedFileName: fmt.Sprintf(`{"site_url":"https://site.invalid","ws_url":"wss://ws.invalid/prod","proxy":"http://bob:s3cret@%s"}`, proxyAddr),
+	})
+	var out bytes.Buffer
+	if err := Check(context.Background(), nil, testEnv(&out, &bytes.Buffer{})); !errors.Is(err, errCheckFailed) {
+		t.Fatalf("Check = %v, want it failed\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "site.invalid (resolved by the proxy "+proxyAddr+")") || strings.Contains(out.String(), "s3cret") {
+		t.Errorf("output:\n%s", out.String())
 	}
 }

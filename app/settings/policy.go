@@ -285,6 +285,16 @@ type Effective struct {
 // Enforced reports whether the organisation locks key.
 func (e Effective) Enforced(key string) bool { return e.Sources[key] == SourceEnforced }
 
+// Value returns the setting of a JSON key as JSON, as the file holds it;
+// nil for an unknown key.
+func (e Effective) Value(key string) json.RawMessage {
+	f, ok := fieldByKey(key)
+	if !ok {
+		return nil
+	}
+	return f.value(e.Settings)
+}
+
 // baseline is what the user's file is laid over: built-in values and the
 // organisation's defaults.
 func (st Store) baseline() Effective {

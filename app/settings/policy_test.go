@@ -79,6 +79,9 @@ func TestPolicyMergeOrder(t *testing.T) {
 	if !e.Enforced(FieldSiteURL) || e.Enforced(FieldChannel) || e.Enforced(FieldMinLevel) {
 		t.Fatal("Enforced disagrees with Sources")
 	}
+	if v, b, none := e.Value(FieldSiteURL), e.Value("sound_on_error"), e.Value("nope"); string(v) != `"https://enforced.example"` || string(b) != "false" || none != nil {
+		t.Fatalf("Value: %s %s %s", v, b, none)
+	}
 	if s, _, _ := st.Load(); s != want {
 		t.Fatalf("Load is not the merged result: %+v", s)
 	}
