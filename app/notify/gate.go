@@ -43,8 +43,9 @@ type GateOptions struct {
 	OnPause func(until time.Time)
 }
 
-// GateStats counts what the Gate did with each submission.
-type GateStats struct {
+// gateStats counts what the Gate did with each submission (its tests
+// read them).
+type gateStats struct {
 	Submitted int // everything Submit was given
 	Filtered  int // below the minimum level
 	Paused    int // dropped during a pause (announcements included)
@@ -86,7 +87,7 @@ type Gate struct {
 	sound     bool
 	// Popups waiting for the worker, oldest first; at most opts.Queue.
 	queue []Notification
-	stats GateStats
+	stats gateStats
 
 	wake chan struct{} // buffer of one: "look at the state again"
 	done chan struct{}
@@ -249,23 +250,6 @@ func (g *Gate) Pause(until time.Time, showErrors bool) {
 
 // Resume ends a pause.
 func (g *Gate) Resume() { g.Pause(time.Time{}, false) }
-
-// PausedUntil is the end of the current pause, zero when not paused.
-func (g *Gate) PausedUntil() time.Time {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.opts.Clock.Now().Before(g.pausedUntil) {
-		return time.Time{}
-	}
-	return g.pausedUntil
-}
-
-// Stats returns the counters.
-func (g *Gate) Stats() GateStats {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.stats
-}
 
 // Close stops the Gate and waits for its goroutine: for a Notify in
 // progress to return. Queued popups are dropped. Close is idempotent.

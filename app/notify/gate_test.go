@@ -32,12 +32,12 @@ func (r *recorder) next(t *testing.T) Notification {
 	}
 }
 
-// none checks that nothing more was shown. Stats().Shown counts a popup
+// none checks that nothing more was shown. stats.Shown counts a popup
 // before the Notifier gets it, so comparing it with the popups received
 // is exact.
 func (r *recorder) none(t *testing.T, g *Gate, shown int) {
 	t.Helper()
-	if s := g.Stats().Shown; s != shown {
+	if s := statsOf(g).Shown; s != shown {
 		t.Fatalf("shown %d, want %d", s, shown)
 	}
 	select {
@@ -45,6 +45,21 @@ func (r *recorder) none(t *testing.T, g *Gate, shown int) {
 		t.Fatalf("unexpected popup %+v", n)
 	default:
 	}
+}
+
+// statsOf reads the gate's counters.
+func statsOf(g *Gate) gateStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stats
+}
+
+// pausedUntil reads the end of the gate's pause: zero once it has run out
+// (the gate's timer clears it) or was resumed.
+func pausedUntil(g *Gate) time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.pausedUntil
 }
 
 func newGate(t *testing.T, opts GateOptions) (*Gate, *recorder, *clock.Fake) {
@@ -73,7 +88,7 @@ func TestMinLevel(t *testing.T) {
 	if r.next(t).Title != "info" {
 		t.Fatal("SetMinLevel ignored")
 	}
-	if s := g.Stats(); s.Filtered != 2 || s.Submitted != 5 {
+	if s := statsOf(g); s.Filtered != 2 || s.Submitted != 5 {
 		t.Fatalf("%+v", s)
 	}
 }
@@ -149,7 +164,7 @@ func TestBurstCoalescing(t *testing.T) {
 	if clk.Waiters() != 0 {
 		t.Fatalf("idle gate holds timers: %v", clk.Deadlines())
 	}
-	st := g.Stats()
+	st := statsOf(g)
 	if st.Coalesced != 7 || st.Submitted != 12 || st.Shown != 7 {
 		t.Fatalf("%+v", st)
 	}
@@ -183,7 +198,7 @@ func TestErrorNeverCoalesced(t *testing.T) {
 	if s := r.next(t); s.Title != "3 more notifications — highest: Warning" || s.Level != "warning" || s.Urgent {
 		t.Fatalf("summary %+v", s)
 	}
-	if st := g.Stats(); st.Coalesced != 3 {
+	if st := statsOf(g); st.Coalesced != 3 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -204,7 +219,7 @@ func TestSingleLeftoverShownInFull(t *testing.T) {
 	if got := r.next(t); got != want {
 		t.Fatalf("leftover %+v", got)
 	}
-	if st := g.Stats(); st.Coalesced != 1 || st.Shown != 4 {
+	if st := statsOf(g); st.Coalesced != 1 || st.Shown != 4 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -224,7 +239,7 @@ func TestAnnounce(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 	r.none(t, g, 3)
-	if st := g.Stats(); st.Paused != 1 || st.Coalesced != 0 {
+	if st := statsOf(g); st.Paused != 1 || st.Coalesced != 0 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -254,8 +269,8 @@ func TestPause(t *testing.T) {
 	g, r, clk := newGate(t, GateOptions{OnPause: func(u time.Time) { pauses <- u }})
 	until := t0.Add(15 * time.Minute)
 	g.Pause(until, false)
-	if !g.PausedUntil().Equal(until) || !(<-pauses).Equal(until) {
-		t.Fatal(g.PausedUntil())
+	if !pausedUntil(g).Equal(until) || !(<-pauses).Equal(until) {
+		t.Fatal(pausedUntil(g))
 	}
 	g.Submit(n("error", "during pause"))
 	clk.BlockUntil(1, nil) // the worker waits for the pause to end
@@ -265,14 +280,14 @@ func TestPause(t *testing.T) {
 	if u := <-pauses; !u.IsZero() { // from the Gate's timer
 		t.Fatalf("OnPause(%v) at the end of the pause", u)
 	}
-	if !g.PausedUntil().IsZero() {
+	if !pausedUntil(g).IsZero() {
 		t.Fatal("still paused")
 	}
 	g.Submit(n("info", "after"))
 	if got := r.next(t).Title; got != "after" {
 		t.Fatalf("got %s", got)
 	}
-	if s := g.Stats(); s.Paused != 2 || s.Shown != 1 {
+	if s := statsOf(g); s.Paused != 2 || s.Shown != 1 {
 		t.Fatalf("%+v", s)
 	}
 }
@@ -287,7 +302,7 @@ func TestPauseShowingErrors(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 	r.none(t, g, 1)
-	if st := g.Stats(); st.Paused != 1 {
+	if st := statsOf(g); st.Paused != 1 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -301,7 +316,7 @@ func TestResumeAndPastPause(t *testing.T) {
 		t.Fatal()
 	}
 	g.Pause(t0.Add(-time.Minute), false)
-	if !g.PausedUntil().IsZero() {
+	if !pausedUntil(g).IsZero() {
 		t.Fatal("past pause took effect")
 	}
 }
@@ -336,7 +351,7 @@ func TestStuckNotifierDoesNotBlockSubmit(t *testing.T) {
 	if q > 4 {
 		t.Fatalf("queue grew to %d", q)
 	}
-	if s := g.Stats(); s.Coalesced != 10000-4 {
+	if s := statsOf(g); s.Coalesced != 10000-4 {
 		t.Fatalf("%+v", s)
 	}
 	close(b.release)
@@ -353,7 +368,7 @@ func TestStatsCountPopupInNotifier(t *testing.T) {
 	t.Cleanup(func() { close(b.release) }) // runs first
 	g.Submit(n("info", "stuck"))
 	<-b.entered
-	if s := g.Stats(); s.Shown != 1 {
+	if s := statsOf(g); s.Shown != 1 {
 		t.Fatalf("popup in the Notifier not counted: %+v", s)
 	}
 
@@ -362,7 +377,7 @@ func TestStatsCountPopupInNotifier(t *testing.T) {
 	g2.Submit(n("info", "lost"))
 	<-f.ch
 	g2.Close() // Failed is known when the call returned
-	if s := g2.Stats(); s.Shown != 1 || s.Failed != 1 {
+	if s := statsOf(g2); s.Shown != 1 || s.Failed != 1 {
 		t.Fatalf("%+v", s)
 	}
 }
@@ -401,7 +416,7 @@ func BenchmarkFlood(b *testing.B) {
 			}
 		}
 		g.Close()
-		st := g.Stats()
+		st := statsOf(g)
 		passed += st.Submitted - st.Coalesced
 		coalesced += st.Coalesced
 	}

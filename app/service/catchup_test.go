@@ -180,9 +180,7 @@ func TestCatchupExactlyOnce(t *testing.T) {
 		t.Fatalf("history: %d entries, want 9", len(list))
 	}
 	r.s.Stop()
-	if st := r.s.gate.Stats(); st.Submitted != 1 {
-		t.Fatalf("after restart %+v", st)
-	}
+	r.fn.none(t)
 }
 
 // A deaf connection (the site stopped pushing to it) is replaced at the
@@ -223,7 +221,5 @@ func TestCatchupPagesOneSummary(t *testing.T) {
 	}
 	r.popup("5 notifications while you were away — highest: Info")
 	r.s.Stop()
-	if st := r.s.gate.Stats(); st.Submitted != 1 {
-		t.Fatalf("%+v", st)
-	}
+	r.fn.none(t)
 }

@@ -6,8 +6,9 @@
 // (Reload); `listen` with a configuration from its flags (Restart).
 //
 // Data flows one way: client → (OnMessage, history, gate → notifier), and
-// status → OnStatus. The service owns two kinds of goroutine, both ended by
-// Stop: the one running Client.Run (one per Restart) and the gate's worker.
+// status → OnStatus. The service owns three kinds of goroutine, all ended
+// by Stop: the one running Client.Run (one per Restart), the gate's worker,
+// and the catch-up state's debounced save (its last write is flushed).
 package service
 
 import (
@@ -144,7 +145,9 @@ func New(opts Options) *Service {
 	return s
 }
 
-// RunFor is the Run of saved settings and credentials.
+// RunFor is the Run of saved settings and credentials, as Reload makes it.
+// Exported for the test beds (scripts/integration, scripts/testbed,
+// wsclient/scenario) that run what the tray would run without a keyring.
 func (s *Service) RunFor(set settings.Settings, c wsclient.Credentials) Run {
 	return Run{Config: set.Config(s.opts.Version), Creds: c, MinLevel: set.MinLevel, Sound: set.SoundOnError}
 }
