@@ -237,7 +237,7 @@ func fieldFold(key string) (field, bool) {
 // is a wrong type too: a layer either sets a value or leaves the key out.
 func (f field) set(s *Settings, raw json.RawMessage) error {
 	v := reflect.New(f.typ)
-	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+	if isNull(raw) {
 		return fmt.Errorf("%q must be %s, not null", f.key, kindName(f.typ))
 	}
 	if err := json.Unmarshal(raw, v.Interface()); err != nil {
@@ -246,6 +246,9 @@ func (f field) set(s *Settings, raw json.RawMessage) error {
 	reflect.ValueOf(s).Elem().Field(f.index).Set(v.Elem())
 	return nil
 }
+
+// isNull reports whether raw is JSON null, which no layer's value may be.
+func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
 
 // value returns the field of s as JSON.
 func (f field) value(s Settings) json.RawMessage {
@@ -293,6 +296,17 @@ func (e Effective) Value(key string) json.RawMessage {
 		return nil
 	}
 	return f.value(e.Settings)
+}
+
+// Enforce returns s with e's enforced values in place of its own: what
+// the settings window hands to Save, whatever its (disabled) widgets hold.
+func (e Effective) Enforce(s Settings) Settings {
+	for _, f := range fields() {
+		if e.Enforced(f.key) {
+			reflect.ValueOf(&s).Elem().Field(f.index).Set(reflect.ValueOf(e.Settings).Field(f.index))
+		}
+	}
+	return s
 }
 
 // baseline is what the user's file is laid over: built-in values and the

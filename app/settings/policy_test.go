@@ -295,3 +295,77 @@ func TestPolicyFirstSourceWins(t *testing.T) {
 		t.Fatalf("%v", pol.EnforcedFrom)
 	}
 }
+
+// Save keeps the user's own value of an enforced key: the tray started
+// before the organisation enforced the proxy still reads the user's after
+// the window saved under the new policy, as does everything once the
+// enforcement is lifted (or its value turns invalid and is ignored).
+func TestPolicySaveKeepsUserValueOfEnforcedKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), FileName)
+	mine := valid()
+	mine.Proxy, mine.Channel = "direct", "mine"
+	tray := Store{Path: p} // started before the policy
+	if err := tray.Save(mine); err != nil {
+		t.Fatal(err)
+	}
+	window := Store{Path: p, Policy: Policy{Enforced: map[string]json.RawMessage{
+		FieldProxy: json.RawMessage(`"http://proxy.corp.example:3128"`)}}}
+	e, _, err := window.LoadEffective()
+	if err != nil || e.Settings.Proxy != "http://proxy.corp.example:3128" {
+		t.Fatalf("under the policy: %+v %v", e.Settings, err)
+	}
+	s := e.Settings
+	s.Channel = "other"
+	if err := window.Save(s); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := tray.Load()
+	if err != nil || got.Proxy != "direct" || got.Channel != "other" {
+		data, _ := os.ReadFile(p)
+		t.Fatalf("the user's proxy lost: %+v %v\n%s", got, err, data)
+	}
+	if e, _, err := window.LoadEffective(); err != nil || e.Settings.Proxy != "http://proxy.corp.example:3128" || !e.Enforced(FieldProxy) {
+		t.Fatalf("the policy no longer applies: %+v %v", e.Settings, err)
+	}
+}
+
+// What Save cannot carry over of an enforced key (a file that is not a
+// JSON object, a value of the wrong type) is kept aside before Save
+// replaces the file, even when no Load came first; keys are matched as
+// Load matches them; a null is nothing to keep.
+func TestPolicySaveEnforcedKeyOddFiles(t *testing.T) {
+	enforced := Policy{Enforced: map[string]json.RawMessage{FieldProxy: json.RawMessage(`"direct"`)}}
+	for _, tc := range []struct {
+		name, file string
+		proxy      string // the user's proxy after the save, once not enforced
+		kept       bool   // the file was copied aside
+	}{
+		{"case-folded key", `{"Proxy": "socks5://p.example:1080"}`, "socks5://p.example:1080", false},
+		{"torn file", `{"proxy": "socks5://p.example:1080",`, "", true},
+		{"wrong type", `{"proxy": 5, "channel": "x"}`, "", true},
+		{"null", `{"proxy": null}`, "", false},
+		{"empty file", "\n", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), FileName)
+			writeFile(t, p, tc.file)
+			if err := (Store{Path: p, Policy: enforced}).Save(valid()); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := Store{Path: p}.Load()
+			if err != nil || got.Proxy != tc.proxy || got.Channel != valid().Channel {
+				data, _ := os.ReadFile(p)
+				t.Fatalf("loaded %+v %v, want proxy %q\n%s", got, err, tc.proxy, data)
+			}
+			kept := backups(t, p)
+			if tc.kept != (len(kept) == 1) || len(kept) > 1 {
+				t.Fatalf("copies %v, want one: %v", kept, tc.kept)
+			}
+			if tc.kept {
+				if data, _ := os.ReadFile(kept[0]); string(data) != tc.file {
+					t.Fatalf("copy holds %q", data)
+				}
+			}
+		})
+	}
+}

@@ -41,9 +41,9 @@ const (
 	DefaultRouteKey  = wsclient.DefaultRouteKey  // "$default"
 )
 
-// Field keys used by Validate. The URL, path, channel, route, keepalive,
-// catch-up, CA and proxy keys are wsclient's FieldError names, so its reasons map straight onto
-// the window's fields.
+// Field keys: settings.json's keys, also Validate's. The URL, path,
+// channel, route, keepalive, catch-up, CA and proxy keys are wsclient's
+// FieldError names, so its reasons map straight onto the window's fields.
 const (
 	FieldSiteURL          = "site_url"
 	FieldWSURL            = "ws_url"
@@ -58,6 +58,9 @@ const (
 	FieldMinLevel         = "min_level"
 	FieldCAFile           = "ca_file"
 	FieldProxy            = "proxy"
+	FieldRememberPassword = "remember_password"
+	FieldSoundOnError     = "sound_on_error"
+	FieldStartAtLogin     = "start_at_login"
 )
 
 // Settings is everything the user configures except secrets. The JSON tags
@@ -270,7 +273,7 @@ func decodeFields(e *Effective, values map[string]json.RawMessage, origin string
 	var user, dropped []string
 	for _, key := range slices.Sorted(maps.Keys(values)) {
 		f, ok := fieldFold(key)
-		if !ok || bytes.Equal(bytes.TrimSpace(values[key]), []byte("null")) {
+		if !ok || isNull(values[key]) {
 			continue
 		}
 		if err := f.set(&s, values[key]); err != nil {
@@ -354,13 +357,18 @@ func (st Store) keepCopy(data []byte) (string, error) {
 
 // Save writes the user's layer atomically (temp file, fsync, rename; mode
 // 0600), so a crash leaves the previous file whole. It never writes an
-// enforced key, and leaves out values equal to the baseline (built-in and
-// organisation default), so that a later change of an organisation
-// default reaches the users who never changed it.
+// enforced key: the file keeps the user's own value of it (see
+// storedEnforced) for when the organisation stops enforcing it. It leaves
+// out values equal to the baseline (built-in and organisation default),
+// so that a later change of an organisation default reaches the users who
+// never changed it.
 func (st Store) Save(s Settings) error {
 	s = s.Normalized()
 	base := st.baseline().Settings
-	user := map[string]json.RawMessage{}
+	user, err := st.storedEnforced()
+	if err != nil {
+		return fmt.Errorf("saving settings: %w", err)
+	}
 	for _, f := range fields() {
 		if _, locked := st.Policy.Enforced[f.key]; locked {
 			continue
@@ -377,4 +385,45 @@ func (st Store) Save(s Settings) error {
 		return fmt.Errorf("saving settings: %w", err)
 	}
 	return nil
+}
+
+// storedEnforced returns the file's values of the enforced keys (keys
+// matched as Load matches them), for Save to write back unchanged. What
+// it cannot carry over, a file that is not a JSON object or a value of the
+// wrong type, Load would not read either: it is copied aside first as Load
+// does (keepCopy, at no cost when Load already did). When the file cannot
+// be read or the copy cannot be made, Save fails rather than lose it.
+func (st Store) storedEnforced() (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	if len(st.Policy.Enforced) == 0 {
+		return out, nil
+	}
+	data, err := os.ReadFile(st.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the values to keep: %w", err)
+	}
+	text := bytes.TrimPrefix(data, utf8BOM)
+	var values map[string]json.RawMessage
+	whole := len(bytes.TrimSpace(text)) == 0 || json.Unmarshal(text, &values) == nil
+	probe := Default()
+	for _, key := range slices.Sorted(maps.Keys(values)) {
+		f, ok := fieldFold(key)
+		if _, locked := st.Policy.Enforced[f.key]; !ok || !locked || isNull(values[key]) {
+			continue
+		}
+		if f.set(&probe, values[key]) != nil {
+			whole = false
+			continue
+		}
+		out[f.key] = values[key]
+	}
+	if !whole {
+		if _, err := st.keepCopy(data); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

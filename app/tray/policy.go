@@ -18,16 +18,13 @@ func trayPolicy(demo bool) settings.Policy {
 	return settings.LoadPolicy()
 }
 
-// loginKey is settings.json's key of Settings.StartAtLogin.
-const loginKey = "start_at_login"
-
 // applyLoginPolicy makes the user's login entry match an enforced
 // start_at_login at every tray start: Settings writes the entry only when
 // its switch changes, which an enforced switch never does. A machine-wide
 // entry (entry.MachineWide) decides for itself: the user's is left alone
 // then, as it is when the key is not enforced.
 func applyLoginPolicy(p settings.Policy, entry autostart.App, log *slog.Logger) {
-	raw, ok := p.Enforced[loginKey]
+	raw, ok := p.Enforced[settings.FieldStartAtLogin]
 	if !ok {
 		return
 	}

@@ -1,31 +1,33 @@
 package ui
 
 import (
+	"encoding/json"
 	"log/slog"
+	"maps"
 
 	"github.com/toasttray/toasttray/app/autostart"
 	"github.com/toasttray/toasttray/app/settings"
 )
 
-// keyAutostart is settings.json's key of the start-at-login switch.
-const keyAutostart = "start_at_login"
-
-// withMachineAutostart wraps a settings Load: a machine-wide login entry
-// (entry.MachineWide) starts ToastTray whatever the user's switch says,
-// so the switch shows it as an enforced on ("Set by your organisation"),
-// and Save, whose value then never changes, writes no user entry beside
-// it.
-func withMachineAutostart(load func() (settings.Effective, bool, error), entry autostart.App, log *slog.Logger) func() (settings.Effective, bool, error) {
-	return func() (settings.Effective, bool, error) {
-		eff, exists, err := load()
-		where, merr := entry.MachineWide()
-		if merr != nil {
-			log.Warn("start at login", "err", merr)
-		}
-		if where != "" {
-			eff.Settings.StartAtLogin = true
-			eff.Sources[keyAutostart], eff.Origins[keyAutostart] = settings.SourceEnforced, where
-		}
-		return eff, exists, err
+// withMachineAutostart returns p with start_at_login enforced on when a
+// machine-wide login entry (entry.MachineWide) starts ToastTray whatever
+// the user's switch says. In the settings store's policy it locks the
+// switch ("Set by your organisation") and Save, as for any enforced key,
+// keeps the user's own value in settings.json: no user entry is written
+// beside the machine-wide one, and the user's choice is back in force
+// when the machine-wide entry goes.
+func withMachineAutostart(p settings.Policy, entry autostart.App, log *slog.Logger) settings.Policy {
+	where, err := entry.MachineWide()
+	if err != nil {
+		log.Warn("start at login", "err", err)
 	}
+	if where == "" {
+		return p
+	}
+	enforced, from := map[string]json.RawMessage{}, map[string]string{}
+	maps.Copy(enforced, p.Enforced)
+	maps.Copy(from, p.EnforcedFrom)
+	enforced[settings.FieldStartAtLogin], from[settings.FieldStartAtLogin] = json.RawMessage("true"), where
+	p.Enforced, p.EnforcedFrom = enforced, from
+	return p
 }

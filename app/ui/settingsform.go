@@ -2,11 +2,9 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
-	"maps"
 	"net/url"
 	"strings"
 	"sync"
@@ -235,7 +233,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 		f.autostart.Disable()
 	}
 
-	f.passwordBox = container.NewVBox(f.withReason("password", f.password), f.withReason(keyRemember, f.remember))
+	f.passwordBox = container.NewVBox(f.withReason("password", f.password), f.withReason(settings.FieldRememberPassword, f.remember))
 	f.sessionBox = container.NewVBox(f.sessionID, f.csrfToken, f.reason("cookies"), small(cookieHelp))
 	f.signIn = widget.NewRadioGroup([]string{signInPassword, signInSession}, func(string) { f.showSignIn() })
 	f.signIn.Horizontal = true
@@ -243,9 +241,10 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.controls = map[string]fyne.Disableable{
 		settings.FieldSiteURL: f.siteURL, settings.FieldWSURL: f.wsURL, settings.FieldTokenPath: f.tokenPath,
 		settings.FieldLoginPath: f.loginPath, settings.FieldChannel: f.channel, settings.FieldRouteKey: f.routeKey,
-		settings.FieldAuth: f.signIn, settings.FieldUsername: f.username, keyRemember: f.remember,
+		settings.FieldAuth: f.signIn, settings.FieldUsername: f.username, settings.FieldRememberPassword: f.remember,
 		settings.FieldKeepaliveHandler: f.keepalive, settings.FieldCatchupHandler: f.catchup,
-		settings.FieldCAFile: f.caFile, settings.FieldMinLevel: f.minLevel, keySound: f.sound, keyAutostart: f.autostart,
+		settings.FieldCAFile: f.caFile, settings.FieldProxy: f.proxy, settings.FieldMinLevel: f.minLevel,
+		settings.FieldSoundOnError: f.sound, settings.FieldStartAtLogin: f.autostart,
 	}
 
 	f.testBtn = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), f.test)
@@ -272,7 +271,7 @@ func newSettingsForm(deps SettingsDeps, hooks formHooks) *SettingsForm {
 	f.secretLabel = widget.NewLabel("Password")
 	basic = append(basic, f.secretLabel, container.NewVBox(f.passwordBox, f.sessionBox))
 	aside(row("Show", settings.FieldMinLevel, f.minLevel)...)
-	aside(widget.NewLabel(""), container.NewHBox(f.withReason(keySound, f.sound), f.withReason(keyAutostart, f.autostart)))
+	aside(widget.NewLabel(""), container.NewHBox(f.withReason(settings.FieldSoundOnError, f.sound), f.withReason(settings.FieldStartAtLogin, f.autostart)))
 	allBtn := widget.NewButtonWithIcon("Show all settings", theme.MoreHorizontalIcon(), f.showAside)
 	allBtn.Importance = widget.LowImportance
 	f.allRow = []fyne.CanvasObject{widget.NewLabel(""), container.NewHBox(allBtn)}
@@ -355,13 +354,6 @@ func small(text string) *widget.Label {
 	l.SizeName = theme.SizeNameCaptionText
 	return l
 }
-
-// Keys of settings.json without a Validate field name: the checkboxes
-// (and keyAutostart).
-const (
-	keyRemember = "remember_password"
-	keySound    = "sound_on_error"
-)
 
 // withReason stacks obj over the line where field's reason, or orgSet,
 // shows.
@@ -535,7 +527,7 @@ func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 	if f.signIn.Selected == signInSession {
 		s.Auth = settings.AuthSession
 	}
-	s = withEnforced(s, f.eff).Normalized()
+	s = f.eff.Enforce(s).Normalized()
 	c := wsclient.Credentials{Username: s.Username}
 	if s.Auth == settings.AuthSession {
 		c.SessionID = strings.TrimSpace(f.sessionID.Text)
@@ -544,21 +536,6 @@ func (f *SettingsForm) collect() (settings.Settings, wsclient.Credentials) {
 		c.Password = f.password.Text
 	}
 	return s, c
-}
-
-// withEnforced returns s with the organisation's enforced values put back
-// whatever the widgets held: a disabled widget only shows them, and Save
-// must not depend on it staying so.
-func withEnforced(s settings.Settings, eff settings.Effective) settings.Settings {
-	// Decoding only the enforced keys' JSON over s replaces just them.
-	theirs := map[string]json.RawMessage{}
-	if data, err := json.Marshal(eff.Settings); err == nil && json.Unmarshal(data, &theirs) == nil {
-		maps.DeleteFunc(theirs, func(key string, _ json.RawMessage) bool { return !eff.Enforced(key) })
-		if data, err := json.Marshal(theirs); err == nil && json.Unmarshal(data, &s) == nil {
-			return s
-		}
-	}
-	return eff.Settings // cannot happen (plain data); the policy's side is the safe one
 }
 
 // problems returns the reason per invalid field: the settings' own rules

@@ -40,13 +40,13 @@ const (
 // enforcedPolicy locks fields of both tabs and every kind of widget.
 func enforcedPolicy(t *testing.T) settings.Policy {
 	return settings.Policy{Enforced: layer(t, map[string]any{
-		settings.FieldSiteURL:   orgSite,
-		settings.FieldWSURL:     orgWS,
-		settings.FieldMinLevel:  "warning",
-		settings.FieldTokenPath: "/org/ws-token/",
-		keySound:                true,
-		keyAutostart:            true,
-		keyRemember:             false,
+		settings.FieldSiteURL:          orgSite,
+		settings.FieldWSURL:            orgWS,
+		settings.FieldMinLevel:         "warning",
+		settings.FieldTokenPath:        "/org/ws-token/",
+		settings.FieldSoundOnError:     true,
+		settings.FieldStartAtLogin:     true,
+		settings.FieldRememberPassword: false,
 	})}
 }
 
@@ -71,7 +71,7 @@ func TestSettingsEnforcedFieldsAreReadOnly(t *testing.T) {
 	})
 	locked := map[string]fyne.Disableable{
 		settings.FieldSiteURL: e.f.siteURL, settings.FieldWSURL: e.f.wsURL, settings.FieldTokenPath: e.f.tokenPath,
-		settings.FieldMinLevel: e.f.minLevel, keySound: e.f.sound, keyAutostart: e.f.autostart, keyRemember: e.f.remember,
+		settings.FieldMinLevel: e.f.minLevel, settings.FieldSoundOnError: e.f.sound, settings.FieldStartAtLogin: e.f.autostart, settings.FieldRememberPassword: e.f.remember,
 	}
 	for key, w := range locked {
 		if !w.Disabled() {
@@ -98,6 +98,32 @@ func TestSettingsEnforcedFieldsAreReadOnly(t *testing.T) {
 	// The line is laid out like a reason, and is not one (not red).
 	if l := e.f.reasons[settings.FieldSiteURL]; l.Size().Height < l.MinSize().Height || l.Color == e.f.reasons[settings.FieldChannel].Color {
 		t.Errorf("organisation line: size %v, colour %v", l.Size(), l.Color)
+	}
+}
+
+// Every key of settings.json has a widget, and enforcing every key locks
+// them all: a key added later cannot be left editable under a policy.
+func TestSettingsEveryKeyLocks(t *testing.T) {
+	keyring.MockInit()
+	all := settings.Default()
+	all.SiteURL, all.WSURL, all.Username, all.Proxy = orgSite, orgWS, "alice", "http://proxy.corp.example:3128"
+	data, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pol settings.Policy
+	if err := json.Unmarshal(data, &pol.Enforced); err != nil {
+		t.Fatal(err)
+	}
+	e := newPolicyFormEnv(t, pol, nil)
+	for _, key := range settings.Keys() {
+		w, ok := e.f.controls[key]
+		switch {
+		case !ok:
+			t.Errorf("%s: no widget", key)
+		case !w.Disabled() || e.f.reasonText(key) != orgSet:
+			t.Errorf("%s: enforced, but disabled=%v line %q", key, w.Disabled(), e.f.reasonText(key))
+		}
 	}
 }
 
@@ -245,7 +271,8 @@ func TestSettingsSignInOnlyOnlyOnFirstRun(t *testing.T) {
 }
 
 // A machine-wide login entry shows as the switch on, locked, "Set by your
-// organisation", whatever the user saved; Save writes no user entry.
+// organisation", whatever the user saved; Save writes no user entry, and
+// keeps the user's own off in settings.json for when the entry goes.
 func TestSettingsMachineWideAutostart(t *testing.T) {
 	keyring.MockInit()
 	home, system := t.TempDir(), t.TempDir()
@@ -259,14 +286,13 @@ func TestSettingsMachineWideAutostart(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := 0
-	e := newPolicyFormEnv(t, settings.Policy{}, func(st settings.Store, _ creds.Store) {
+	e := newPolicyFormEnv(t, withMachineAutostart(settings.Policy{}, entry, slog.Default()), func(st settings.Store, _ creds.Store) {
 		saveUser(t, st, func(s *settings.Settings) { s.StartAtLogin = false })
 	}, func(d *SettingsDeps) {
-		d.Load = withMachineAutostart(d.Load, entry, slog.Default())
 		d.SetAutostart = func(on bool) error { calls++; return entry.Set(on) }
 	})
-	if !e.f.autostart.Checked || !e.f.autostart.Disabled() || e.f.reasonText(keyAutostart) != orgSet {
-		t.Fatalf("switch: on %v, disabled %v, line %q", e.f.autostart.Checked, e.f.autostart.Disabled(), e.f.reasonText(keyAutostart))
+	if !e.f.autostart.Checked || !e.f.autostart.Disabled() || e.f.reasonText(settings.FieldStartAtLogin) != orgSet {
+		t.Fatalf("switch: on %v, disabled %v, line %q", e.f.autostart.Checked, e.f.autostart.Disabled(), e.f.reasonText(settings.FieldStartAtLogin))
 	}
 	set(e.f.password, "pw")
 	test.Tap(e.f.saveBtn)
@@ -276,5 +302,11 @@ func TestSettingsMachineWideAutostart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(home, "autostart", appID+".desktop")); !os.IsNotExist(err) {
 		t.Errorf("a user entry beside the machine-wide one: %v", err)
+	}
+	// The admin removes the machine-wide entry: the switch is the user's
+	// off again, as their (absent) login entry is.
+	if s, _, err := (settings.Store{Path: e.store.Path}).Load(); err != nil || s.StartAtLogin {
+		data, _ := os.ReadFile(e.store.Path)
+		t.Errorf("settings.json took the machine-wide on: %v\n%s", err, data)
 	}
 }

@@ -90,10 +90,13 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 	if err != nil {
 		return fmt.Errorf("settings window: %w", err)
 	}
+	log := logger(env)
+	entry := autostart.Tray(env.AppID)
 	if wf.demo {
 		store.Policy = settings.Policy{} // as the demo tray: its settings point at the built-in server
+	} else {
+		store.Policy = withMachineAutostart(store.Policy, entry, log)
 	}
-	log := logger(env)
 	a := newApp(env)
 	w := a.NewWindow("ToastTray Settings")
 
@@ -128,8 +131,6 @@ func Settings(ctx context.Context, args []string, env cli.Env) error {
 			}
 			return nil
 		}
-		entry := autostart.Tray(env.AppID)
-		deps.Load = withMachineAutostart(store.LoadEffective, entry, log)
 		deps.SetAutostart = entry.Set
 	}
 	f := NewSettingsForm(deps)
