@@ -411,18 +411,32 @@ func s08Rotation(t *testing.T) {
 	// would exceed the client's own budget of 10 tokens a minute, which is
 	// not scaled.
 	maxDur := 16 * time.Second
-	run := pick(25*time.Second, 90*time.Second)
-	e := newEnv(t, "S08 max duration: rotation", envOpts{n: 3, srv: wstest.Options{MaxDuration: maxDur},
-		cfg: func(_ int, c *wsclient.Config) { c.RotateAfter = 11 * time.Second }})
+	rotateAfter := 11 * time.Second
+	// Toasts flow until every client has rotated want times (about 25 s,
+	// 90 s long): a count, not a deadline a busy machine could miss. guard
+	// only ends a client that stopped rotating.
+	want := pick(int64(2), int64(8))
+	guard := pick(2*time.Minute, 5*time.Minute)
+	e := newEnv(t, "S08 max duration: rotation", envOpts{n: 3, srv: wstest.Options{MaxDuration: maxDur}, limit: guard + failsafe,
+		cfg: func(_ int, c *wsclient.Config) { c.RotateAfter = rotateAfter }})
 	e.mark()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	end := time.After(run)
+	t0 := time.Now()
+	hang := time.After(guard)
+	rotated := func() bool {
+		for _, p := range e.probes {
+			if p.c.Stats().Rotations < want {
+				return false
+			}
+		}
+		return true
+	}
 	notConnected := 0
 loop:
-	for {
+	for !rotated() {
 		select {
-		case <-end:
+		case <-hang:
 			break loop
 		case <-tick.C:
 			for _, p := range e.probes {
@@ -432,14 +446,19 @@ loop:
 			}
 		}
 	}
+	took := time.Since(t0)
 	e.waitDelivered()
 	e.spent()
 	st := e.statsSum()
 	e.note("rotations", st.Rotations)
+	e.note("rotations_wanted_per_client", want)
+	e.note("rotation_wait_s", round1(took.Seconds()))
 	e.note("duplicates_dropped_by_client", st.Duplicates)
 	e.note("pushes_with_no_connection", notConnected)
 	e.note("max_duration_scaled_s", maxDur.Seconds())
-	e.check(st.Rotations >= int64(len(e.probes))*int64(run/(11*time.Second)), "%d rotations in %s", st.Rotations, run)
+	for _, p := range e.probes {
+		e.check(p.c.Stats().Rotations >= want, "client %d: %d rotations in %s (hang guard), %d wanted", p.i, p.c.Stats().Rotations, guard, want)
+	}
 	e.check(int64(e.res.Connects) == st.Rotations, "%d connects for %d rotations: a connection was lost, not rotated", e.res.Connects, st.Rotations)
 	e.check(notConnected == 0, "%d toasts found no connection during rotation", notConnected)
 	e.tally()
