@@ -12,6 +12,7 @@
 package autostart
 
 import (
+	"encoding/xml"
 	"fmt"
 	"os"
 	"strings"
@@ -69,6 +70,27 @@ func (a App) MachineWide() (string, error) {
 		return "", fmt.Errorf("looking for a machine-wide start at login: %w", err)
 	}
 	return where, nil
+}
+
+// Current returns the command (program and arguments) of the user's own
+// entry, nil when there is none or when the user turned it off (an XDG
+// file with Hidden=true or X-GNOME-Autostart-enabled=false, a LaunchAgent
+// with Disabled): then there is no entry to keep up to date.
+func (a App) Current() ([]string, error) {
+	cmd, err := current(a)
+	if err != nil {
+		return nil, fmt.Errorf("reading the start at login entry: %w", err)
+	}
+	return cmd, nil
+}
+
+// Command is what Enable's entry starts: the program and its arguments.
+func (a App) Command() ([]string, error) {
+	a, err := a.resolved()
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{a.Exec}, a.Args...), nil
 }
 
 // Set enables or disables, for a checkbox.
@@ -140,6 +162,73 @@ func execLine(args []string) string {
 	return strings.Join(q, " ")
 }
 
+// desktopCommand is the Exec of a .desktop file's [Desktop Entry],
+// unquoted (the inverse of execLine), or nil when the file has none or
+// turns the entry off (Hidden=true, GNOME's X-GNOME-Autostart-enabled=false).
+func desktopCommand(data string) []string {
+	var cmd []string
+	group, off := "", false
+	for _, line := range strings.Split(data, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			group = line
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || group != "[Desktop Entry]" {
+			continue
+		}
+		switch value = strings.TrimSpace(value); strings.TrimSpace(key) {
+		case "Exec":
+			cmd = execArgs(value)
+		case "Hidden":
+			off = off || value == "true"
+		case "X-GNOME-Autostart-enabled":
+			off = off || value == "false"
+		}
+	}
+	if off {
+		return nil
+	}
+	return cmd
+}
+
+// execArgs splits an Exec value: string escapes first, then arguments
+// separated by blanks, double quotes with ", `, $ and \ escaped inside, and
+// %% for %. Field codes (%f…) are left as they are: ToastTray writes none.
+func execArgs(s string) []string {
+	s = strings.NewReplacer(`\s`, " ", `\n`, "\n", `\t`, "\t", `\r`, "\r", `\\`, `\`).Replace(s)
+	var args []string
+	var b strings.Builder
+	in, quoted := false, false // in: an argument started
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quoted && c == '\\' && i+1 < len(s) && strings.IndexByte("\"`$\\", s[i+1]) >= 0:
+			i++
+			b.WriteByte(s[i])
+		case c == '"':
+			quoted, in = !quoted, true
+		case !quoted && (c == ' ' || c == '\t' || c == '\n'):
+			if in {
+				args = append(args, b.String())
+				b.Reset()
+				in = false
+			}
+		default:
+			b.WriteByte(c)
+			in = true
+		}
+	}
+	if in {
+		args = append(args, b.String())
+	}
+	for i := range args {
+		args[i] = strings.ReplaceAll(args[i], "%%", "%")
+	}
+	return args
+}
+
 // launchAgent is the macOS LaunchAgent plist.
 func launchAgent(a App) string {
 	var b strings.Builder
@@ -164,6 +253,39 @@ func launchAgent(a App) string {
 </plist>
 `)
 	return b.String()
+}
+
+// launchAgentCommand is a LaunchAgent plist's ProgramArguments, or nil
+// when it has none or is Disabled.
+func launchAgentCommand(data string) ([]string, error) {
+	var doc struct {
+		Dict struct {
+			Items []struct { // key, value, key, value…
+				XMLName xml.Name
+				Text    string   `xml:",chardata"`
+				Strings []string `xml:"string"`
+			} `xml:",any"`
+		} `xml:"dict"`
+	}
+	if err := xml.Unmarshal([]byte(data), &doc); err != nil {
+		return nil, fmt.Errorf("reading the LaunchAgent: %w", err)
+	}
+	var cmd []string
+	items := doc.Dict.Items
+	for i := 0; i+1 < len(items); i++ {
+		if items[i].XMLName.Local != "key" {
+			continue
+		}
+		switch v := items[i+1]; items[i].Text {
+		case "ProgramArguments":
+			cmd = v.Strings
+		case "Disabled":
+			if v.XMLName.Local == "true" {
+				return nil, nil
+			}
+		}
+	}
+	return cmd, nil
 }
 
 func xmlEscape(s string) string {

@@ -20,6 +20,8 @@ func entryPath(a App) (string, error) {
 
 func entryContent(a App) string { return launchAgent(a) }
 
+func entryCommand(data string) ([]string, error) { return launchAgentCommand(data) }
+
 // machineWide looks for a LaunchAgent of the same name for all users.
 func machineWide(a App) (string, error) {
 	return firstFile([]string{filepath.Join("/Library/LaunchAgents", a.ID+".plist")})

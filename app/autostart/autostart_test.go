@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -127,5 +128,37 @@ func TestXDGMachineWide(t *testing.T) {
 	want := write(second, app.ID+".desktop")
 	if got, err := app.MachineWide(); got != want || err != nil {
 		t.Fatalf("got %q, %v; want %s", got, err, want)
+	}
+}
+
+// What execLine and launchAgent write reads back as the same command;
+// entries the user turned off read as none.
+func TestCommandReadBack(t *testing.T) {
+	cmd := []string{`/a b/t"x`, "100%", "$HOME", `c:\d`, "`x`", "--autostart"}
+	if got := execArgs(execLine(cmd)); !slices.Equal(got, cmd) {
+		t.Errorf("Exec read back as %q", got)
+	}
+	if got := execArgs(`/usr/bin/toasttray  --x\s"a b"`); !slices.Equal(got, []string{"/usr/bin/toasttray", "--x", "a b"}) {
+		t.Errorf("unquoted Exec read as %q", got)
+	}
+	a := App{ID: app.ID, Name: app.Name, Exec: cmd[0], Args: cmd[1:]}
+	if got := desktopCommand(desktopEntry(a)); !slices.Equal(got, cmd) {
+		t.Errorf("desktop file read back as %q", got)
+	}
+	for _, off := range []string{"Hidden=true\n", "X-GNOME-Autostart-enabled=false\n"} {
+		if got := desktopCommand(desktopEntry(a) + off); got != nil {
+			t.Errorf("%q: read as %q", off, got)
+		}
+	}
+	if got := desktopCommand("[Other]\nExec=x\n"); got != nil {
+		t.Errorf("Exec of another group read as %q", got)
+	}
+	plist := launchAgent(a)
+	if got, err := launchAgentCommand(plist); err != nil || !slices.Equal(got, cmd) {
+		t.Errorf("LaunchAgent read back as %q, %v", got, err)
+	}
+	disabled := strings.Replace(plist, "<key>RunAtLoad</key>", "<key>Disabled</key>\n\t<true/>\n\t<key>RunAtLoad</key>", 1)
+	if got, err := launchAgentCommand(disabled); err != nil || got != nil {
+		t.Errorf("disabled LaunchAgent read as %q, %v", got, err)
 	}
 }

@@ -5,6 +5,7 @@ package autostart
 import (
 	"errors"
 
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
 )
 
@@ -32,6 +33,27 @@ func disable(a App) error {
 		return err
 	}
 	return nil
+}
+
+// current parses the HKCU Run value as CreateProcess would; a value that
+// is not a string is not ToastTray's.
+func current(a App) ([]string, error) {
+	k, err := registry.OpenKey(registry.CURRENT_USER, runKey, registry.QUERY_VALUE)
+	if errors.Is(err, registry.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer k.Close()
+	s, _, err := k.GetStringValue(a.ID)
+	if errors.Is(err, registry.ErrNotExist) || errors.Is(err, registry.ErrUnexpectedType) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return windows.DecomposeCommandLine(s)
 }
 
 // machineWide looks for the value under HKLM's Run key (the .msi's with

@@ -3,6 +3,7 @@ package tray
 import (
 	"encoding/json"
 	"log/slog"
+	"slices"
 
 	"github.com/toasttray/toasttray/app/autostart"
 	"github.com/toasttray/toasttray/app/settings"
@@ -47,4 +48,31 @@ func applyLoginPolicy(p settings.Policy, entry autostart.App, log *slog.Logger) 
 		return
 	}
 	log.Debug("policy: start_at_login applied", "on", on)
+}
+
+// updateLoginEntry rewrites the user's own login entry when a ToastTray
+// older than autostart.Flag wrote it (this program, no arguments): beside
+// a machine-wide entry it would open Settings at every login. Any other
+// entry is left as it is, as is one the user turned off; none is created,
+// and machine-wide entries are not the user's to change.
+func updateLoginEntry(entry autostart.App, log *slog.Logger) {
+	cur, err := entry.Current()
+	if err != nil {
+		log.Warn("login entry not checked", "err", err)
+		return
+	}
+	want, err := entry.Command()
+	if err != nil {
+		log.Warn("login entry not checked", "err", err)
+		return
+	}
+	old := slices.DeleteFunc(slices.Clone(want), func(s string) bool { return s == autostart.Flag })
+	if cur == nil || !slices.Equal(cur, old) || slices.Equal(old, want) {
+		return
+	}
+	if err := entry.Enable(); err != nil {
+		log.Warn("updating the login entry", "err", err)
+		return
+	}
+	log.Info("login entry updated", "was", cur, "now", want)
 }

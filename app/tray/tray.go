@@ -82,7 +82,11 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer place.close()
-	applyLoginPolicy(place.settings.Policy, autostart.Tray(opts.AppID), log)
+	entry := autostart.Tray(opts.AppID)
+	applyLoginPolicy(place.settings.Policy, entry, log)
+	if !opts.Demo {
+		updateLoginEntry(entry, log)
+	}
 
 	l := &launcher{env: place.childEnv, demo: opts.Demo, log: log}
 	hist := openHistory(place.dir, l, log)
