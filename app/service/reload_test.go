@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/toasttray/toasttray/app/notify"
 	"github.com/toasttray/toasttray/app/settings"
 	"github.com/toasttray/toasttray/wsclient"
 	"github.com/toasttray/toasttray/wsclient/wstest"
@@ -64,7 +65,7 @@ func TestConcurrentReloadsRestartOnce(t *testing.T) {
 	s.Reload()
 	statuses.waitFor(t, wsclient.StateConnected)
 
-	set.MinLevel = wsclient.LevelWarning // a change: every reload sees it
+	set.Channel = "other" // a change that needs a new connection: every reload sees it
 	if err := store.Save(set); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +91,70 @@ func TestConcurrentReloadsRestartOnce(t *testing.T) {
 	if got := srv.Counters().TokensIssued; got != 2 {
 		t.Fatalf("%d tokens fetched, want 2", got)
 	}
+}
+
+// Changing only the minimum level and the sound in Settings applies them to
+// the running client: no new token, no new connection, and the next toasts
+// follow them. Changing the site still restarts, on the new site.
+func TestReloadAppliesLevelAndSoundLive(t *testing.T) {
+	srv := wstest.NewServer(wstest.Options{})
+	defer srv.Close()
+	set := demoSettings(srv) // min level info, sound on errors
+	store := saveSettings(t, set)
+	fn := &fakeNotifier{ch: make(chan notify.Notification, 10)}
+	statuses := make(statusWaiter, 100)
+	s := New(Options{Settings: store, Credentials: demoCreds, Notifier: fn, OnStatus: statuses.on,
+		Watchers: []wsclient.Watcher{}, Gate: notify.GateOptions{Burst: 100}})
+	defer s.Stop()
+	s.Reload()
+	statuses.waitFor(t, wsclient.StateConnected)
+	srv.Push("", wstest.DemoToast(1)) // info
+	srv.Push("", wstest.DemoToast(3)) // error
+	if n := fn.next(t); n.Level != wsclient.LevelInfo {
+		t.Fatalf("popup %+v, want the info toast", n)
+	}
+	if n := fn.next(t); n.Level != wsclient.LevelError || !n.Sound {
+		t.Fatalf("popup %+v, want the error with a sound", n)
+	}
+
+	set.MinLevel, set.SoundOnError = wsclient.LevelWarning, false
+	if err := store.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	s.Reload()
+	if got := s.gen.Load(); got != 1 {
+		t.Fatalf("%d restarts after changing the level and sound, want 1 (the first Reload)", got)
+	}
+	if c := srv.Counters(); c.TokensIssued != 1 || c.Connects != 1 {
+		t.Fatalf("%d tokens, %d connects after changing the level and sound, want 1 and 1", c.TokensIssued, c.Connects)
+	}
+	// In order on the same connection: a popup of the info toast would
+	// come before the error's.
+	srv.Push("", wstest.DemoToast(5)) // info: below the new level
+	srv.Push("", wstest.DemoToast(7)) // error
+	srv.Push("", wstest.DemoToast(6)) // warning
+	if n := fn.next(t); n.Level != wsclient.LevelError || n.Sound {
+		t.Fatalf("popup %+v, want the error without a sound", n)
+	}
+	if n := fn.next(t); n.Level != wsclient.LevelWarning {
+		t.Fatalf("popup %+v, want the warning", n)
+	}
+
+	srv2 := wstest.NewServer(wstest.Options{})
+	defer srv2.Close()
+	set.SiteURL, set.WSURL = srv2.URL, srv2.WSURL
+	if err := store.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	s.Reload()
+	for srv2.Counters().Connects < 1 {
+		statuses.waitFor(t, wsclient.StateConnected)
+	}
+	if c := srv2.Counters(); c.TokensIssued != 1 || c.Connects != 1 {
+		t.Fatalf("new site: %d tokens, %d connects, want 1 and 1", c.TokensIssued, c.Connects)
+	}
+	s.Stop()
+	fn.none(t)
 }
 
 // A Restart that failed is not recorded as running: the next Reload of

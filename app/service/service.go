@@ -98,7 +98,7 @@ type Service struct {
 	// Reconnect and SignOut, which change what was recorded), so two
 	// reloads at once restart once. Taken before mu.
 	reloadMu sync.Mutex
-	last     Run  // what the last successful Reload started
+	last     Run  // what the last successful Reload started or applied
 	started  bool // last is running (or gave up on its own)
 
 	// missed is the catch-up backlog awaiting its terminator; it pops up
@@ -115,6 +115,7 @@ type Service struct {
 	runDone chan struct{} // closed when the current Run returns
 
 	gen     atomic.Int64 // bumped by every Restart; stale clients' reports are dropped
+	sound   atomic.Bool  // Run.Sound of the current run, read by message per toast
 	stopped atomic.Bool  // Stop was called: nothing starts any more
 	silent  atomic.Bool  // Stop has ended the client: no more reports
 
@@ -154,7 +155,10 @@ func (s *Service) RunFor(set settings.Settings, c wsclient.Credentials) Run {
 
 // Reload reads the settings and credentials and restarts the client when
 // they changed since the last Reload that started one (or it never did).
-// It makes keyring calls, so never call it on a UI thread.
+// A change of only the minimum level or the sound is applied to the
+// running client instead: a restart would drop a healthy connection and
+// spend a token for nothing. It makes keyring calls, so never call it on
+// a UI thread.
 func (s *Service) Reload() Target {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -183,6 +187,13 @@ func (s *Service) reloadLocked(force bool) Target {
 	}
 	r := s.RunFor(set, c)
 	if !force && s.started && r == s.last {
+		return t
+	}
+	// Only how toasts pop up changed, and the client runs (one that gave
+	// up is started again, as for any change).
+	if !force && s.started && r.Config == s.last.Config && r.Creds == s.last.Creds && s.Err() == nil {
+		s.applyPopups(r)
+		s.last = r
 		return t
 	}
 	if err := s.Restart(r); err != nil {
@@ -215,10 +226,8 @@ func (s *Service) Restart(r Run) error {
 	s.stopLocked()
 	gen := s.gen.Add(1)
 	s.setErr(nil)
-	if s.gate != nil {
-		s.gate.SetMinLevel(r.MinLevel)
-	}
-	site, sound := r.Config.SiteURL, r.Sound
+	s.applyPopups(r)
+	site := r.Config.SiteURL
 	since := s.seen.use(seenKey(r.Config.SiteURL, r.Creds.Username, r.Config.Channel))
 	client, err := wsclient.New(r.Config, r.Creds, wsclient.Options{
 		Clock:        s.opts.Clock,
@@ -226,7 +235,7 @@ func (s *Service) Restart(r Run) error {
 		Rand:         s.opts.Rand,
 		Watchers:     s.opts.Watchers,
 		OnStatus:     func(st wsclient.Status) { s.status(gen, st) },
-		OnMessage:    func(m wsclient.Message) { s.message(m, site, sound) },
+		OnMessage:    func(m wsclient.Message) { s.message(m, site) },
 		CatchupSince: since,
 	})
 	if err != nil {
@@ -240,6 +249,15 @@ func (s *Service) Restart(r Run) error {
 	s.client, s.cancel, s.runDone = client, cancel, done
 	go s.run(ctx, gen, client, done)
 	return nil
+}
+
+// applyPopups makes r's minimum level and sound hold for the toasts that
+// arrive from now on, without touching the client.
+func (s *Service) applyPopups(r Run) {
+	if s.gate != nil {
+		s.gate.SetMinLevel(r.MinLevel)
+	}
+	s.sound.Store(r.Sound)
 }
 
 // run is the goroutine that owns one client's Run.
@@ -282,7 +300,7 @@ func (s *Service) stopLocked() {
 // toast with an id already seen (live and in a catch-up backlog, on both
 // connections of a rotation, before a restart) is dropped; a catch-up
 // backlog waits for its terminator so that a long one pops up as one.
-func (s *Service) message(m wsclient.Message, site string, sound bool) {
+func (s *Service) message(m wsclient.Message, site string) {
 	if term, ok := m.Terminator(); ok {
 		s.onMessage(m)
 		s.seen.advance(term.Last)
@@ -308,7 +326,7 @@ func (s *Service) message(m wsclient.Message, site string, sound bool) {
 	if s.gate == nil {
 		return
 	}
-	n := notify.FromToast(t, site, sound)
+	n := notify.FromToast(t, site, s.sound.Load())
 	if t.Catchup {
 		s.missedMu.Lock()
 		s.missed.Add(n)

@@ -60,10 +60,11 @@ func TestMessageRouting(t *testing.T) {
 	s := New(Options{Notifier: fn, History: h, Clock: clk, OnMessage: func(m wsclient.Message) { seen = append(seen, m.Type) }})
 	defer s.Stop()
 	s.gate.SetMinLevel("warning")
+	s.sound.Store(true)
 
-	s.message(decode(t, `{"type":"toast","level":"info","title":"quiet","message":"m1"}`), "https://www.example.com", true)
-	s.message(decode(t, `{"type":"chat_message","text":"hi"}`), "https://www.example.com", true)
-	s.message(decode(t, `{"type":"toast","level":"error","message":"<b>x</b>"}`), "https://www.example.com", true)
+	s.message(decode(t, `{"type":"toast","level":"info","title":"quiet","message":"m1"}`), "https://www.example.com")
+	s.message(decode(t, `{"type":"chat_message","text":"hi"}`), "https://www.example.com")
+	s.message(decode(t, `{"type":"toast","level":"error","message":"<b>x</b>"}`), "https://www.example.com")
 
 	got := fn.next(t)
 	want := notify.Notification{Title: "www.example.com · Error", Body: "<b>x</b>", Level: "error", Urgent: true, Sound: true}
@@ -118,12 +119,12 @@ func TestPauseKeepsHistory(t *testing.T) {
 	if u := <-pauses; !u.Equal(t0.Add(time.Hour)) {
 		t.Fatal(u)
 	}
-	s.message(decode(t, `{"type":"toast","level":"error","message":"x"}`), "", true)
+	s.message(decode(t, `{"type":"toast","level":"error","message":"x"}`), "")
 	if list, _ := h.List(); len(list) != 1 {
 		t.Fatalf("history %v", list)
 	}
 	s.Pause(time.Time{}, false) // the next popup is y: x was dropped
-	s.message(decode(t, `{"type":"toast","level":"info","message":"y"}`), "", true)
+	s.message(decode(t, `{"type":"toast","level":"info","message":"y"}`), "")
 	if fn.next(t).Body != "y" {
 		t.Fatal("resume")
 	}
