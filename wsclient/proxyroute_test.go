@@ -181,17 +181,10 @@ func TestValidateProxy(t *testing.T) {
 // the proxy leads every tunnel to the emulator, so example.com (not
 // resolvable here, or elsewhere) is reached only through it.
 func TestProxySettingCarriesTokenAndWebSocket(t *testing.T) {
-	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"} {
-		t.Setenv(k, "")
-	}
-	s := wstest.NewServer(wstest.Options{TLS: true})
-	defer s.Close()
-	emu, _ := url.Parse(s.URL)
-	paddr, tunnels := connectProxy(t, emu.Host)
-	caFile := writeFile(t, "ca.pem", s.CertificatePEM())
-	site := "https://example.com:" + emu.Port()
-	cfg := Config{SiteURL: site, WSURL: "wss://example.com:" + emu.Port() + "/" + wstest.DefaultStage,
-		CAFile: caFile, Proxy: "http://user:secret@" + paddr, UserAgent: "ToastTray/test"}.WithDefaults()
+	cfg, paddr, tunnels, port := proxiedEmulator(t)
+	cfg.Proxy = "http://user:secret@" + paddr
+	cfg.UserAgent = "ToastTray/test"
+	cfg = cfg.WithDefaults()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second) // only a broken test waits that long
 	defer cancel()
 	sess, err := newSession(cfg, Credentials{Username: "demo", Password: "demo"})
@@ -216,7 +209,7 @@ func TestProxySettingCarriesTokenAndWebSocket(t *testing.T) {
 		t.Errorf("the WebSocket opened %d tunnels, want 1", n)
 	}
 	for len(tunnels) > 0 {
-		if h := <-tunnels; h != "example.com:"+emu.Port() {
+		if h := <-tunnels; h != "example.com:"+port {
 			t.Errorf("tunnel to %q", h)
 		}
 	}
@@ -225,16 +218,8 @@ func TestProxySettingCarriesTokenAndWebSocket(t *testing.T) {
 // Check names the proxy and where it came from, and never its password.
 // A wrong password stops it after the TLS step, before any token.
 func TestCheckNamesProxySource(t *testing.T) {
-	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"} {
-		t.Setenv(k, "")
-	}
-	s := wstest.NewServer(wstest.Options{TLS: true})
-	defer s.Close()
-	emu, _ := url.Parse(s.URL)
-	paddr, _ := connectProxy(t, emu.Host)
+	cfg, paddr, _, _ := proxiedEmulator(t)
 	proxyURL := "http://user:secret@" + paddr
-	cfg := Config{SiteURL: "https://example.com:" + emu.Port(), WSURL: "wss://example.com:" + emu.Port() + "/" + wstest.DefaultStage,
-		CAFile: writeFile(t, "ca.pem", s.CertificatePEM())}
 	for _, source := range []string{sourceSetting, sourceEnv} {
 		t.Run(source, func(t *testing.T) {
 			cfg := cfg
@@ -343,4 +328,23 @@ func TestProxyName(t *testing.T) {
 			t.Errorf("ProxyName(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// proxiedEmulator clears the proxy variables and starts a TLS emulator that
+// only a CONNECT proxy (connectProxy, password "user:secret") reaches: cfg
+// names it example.com (not loopback, so a proxy applies; not resolvable
+// here, so only the tunnel gets there) with its CA file; port is its port.
+func proxiedEmulator(t *testing.T) (cfg Config, proxyAddr string, tunnels chan string, port string) {
+	t.Helper()
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"} {
+		t.Setenv(k, "")
+	}
+	s := wstest.NewServer(wstest.Options{TLS: true})
+	t.Cleanup(s.Close)
+	emu, _ := url.Parse(s.URL)
+	proxyAddr, tunnels = connectProxy(t, emu.Host)
+	port = emu.Port()
+	cfg = Config{SiteURL: "https://example.com:" + port, WSURL: "wss://example.com:" + port + "/" + wstest.DefaultStage,
+		CAFile: writeFile(t, "ca.pem", s.CertificatePEM())}
+	return cfg, proxyAddr, tunnels, port
 }
